@@ -1,0 +1,161 @@
+"""Django settings, read from the environment through config.env (see .env.example)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+
+if DEBUG:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", default="insecure-dev-key-do-not-use-in-production")
+else:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "registry",
+    "curation",
+    "signing",
+]
+
+MIDDLEWARE = [
+    "registry.api.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "registry.api.middleware.ApiPathMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=60),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Request bodies: everything above this is refused with 413 before a view reads it.
+MCP_INDEX_MAX_BODY_BYTES = env_int("MCP_INDEX_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_INDEX_MAX_BODY_BYTES
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "registry.api.errors.problem_exception_handler",
+}
+
+# --- Celery: with no broker configured, tasks run inline (the quick start). ---
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_BACKEND = None
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- MCP Index ---
+# Our reverse-DNS namespace: our `_meta` keys and our custom endpoints live under it.
+MCP_INDEX_NAMESPACE = env_str("MCP_INDEX_NAMESPACE", default="io.mcpindex")
+MCP_INDEX_DEFAULT_CATALOG = env_str("MCP_INDEX_DEFAULT_CATALOG", default="all")
+MCP_INDEX_ANONYMOUS_AUTH = env_bool("MCP_INDEX_ANONYMOUS_AUTH", default=False)
+MCP_INDEX_GITHUB_CLIENT_ID = env_str("MCP_INDEX_GITHUB_CLIENT_ID", default="")
+MCP_INDEX_JWT_TTL_SECONDS = env_int("MCP_INDEX_JWT_TTL_SECONDS", default=300)
+MCP_INDEX_JWT_ISSUER = env_str("MCP_INDEX_JWT_ISSUER", default="mcp-index")
+_jwt_seed = env_str("MCP_INDEX_JWT_PRIVATE_KEY", default="")
+if not _jwt_seed:
+    if not DEBUG:
+        raise ImproperlyConfiguredEnv(
+            "MCP_INDEX_JWT_PRIVATE_KEY (32-byte hex Ed25519 seed) is required when DEBUG is off"
+        )
+    # Development only: derive a stable seed from the dev secret key.
+    _jwt_seed = hashlib.sha256(("jwt:" + SECRET_KEY).encode()).hexdigest()
+MCP_INDEX_JWT_PRIVATE_KEY = _jwt_seed
+MCP_INDEX_MAX_VERSIONS_PER_SERVER = env_int("MCP_INDEX_MAX_VERSIONS_PER_SERVER", default=10000)
+MCP_INDEX_VERSION = env_str("MCP_INDEX_VERSION", default="0.1.0")
+MCP_INDEX_GIT_COMMIT = env_str("MCP_INDEX_GIT_COMMIT", default="unknown")
+MCP_INDEX_BUILD_TIME = env_str("MCP_INDEX_BUILD_TIME", default="unknown")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"kv": {"format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+}
+
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
