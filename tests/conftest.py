@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,9 @@ _real_connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address: Any) -> Any:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (host.startswith("127.") or host in ("::1", "localhost")):
-            raise OSError(f"tests may only connect to loopback, not {host}")
+    inet = self.family in (socket.AF_INET, socket.AF_INET6)
+    if inet and isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")):
+        raise OSError(f"tests may only connect to loopback, not {host}")
     return _real_connect(self, address)
 
 
@@ -114,5 +114,5 @@ def publish(publisher: Api) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def examples() -> Iterator[list[dict[str, Any]]]:
-    yield [copy.deepcopy(load_json(p)) for p in EXAMPLES]
+def examples() -> list[dict[str, Any]]:
+    return [copy.deepcopy(load_json(p)) for p in EXAMPLES]

@@ -54,10 +54,8 @@ class ApiPathMiddleware:
             target = path.rstrip("/")
             query = request.META.get("QUERY_STRING")
             return PermanentRedirect308(target + (f"?{query}" if query else ""))
-        if request.method == "OPTIONS":
-            response = HttpResponse(status=204)
-        else:
-            response = self.get_response(request)
+        preflight = request.method == "OPTIONS"
+        response = HttpResponse(status=204) if preflight else self.get_response(request)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
         response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 
 from registry.manifest import OFFICIAL_META_KEY
 
+
 def rfc3339(value: datetime) -> str:
     """RFC 3339 in UTC with trailing zeros of the fraction trimmed (Go's RFC3339Nano)."""
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
