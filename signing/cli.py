@@ -64,9 +64,7 @@ def add_subcommands(subparsers: Any) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="server name, e.g. io.github.acme/db")
     parser.add_argument("version")
-    parser.add_argument(
-        "--registry", default=os.environ.get("MCP_INDEX_REGISTRY", DEFAULT_REGISTRY)
-    )
+    parser.add_argument("--registry", default=os.environ.get("MCP_INDEX_REGISTRY", DEFAULT_REGISTRY))
     parser.add_argument("--token", default=os.environ.get("MCP_INDEX_TOKEN"))
     parser.add_argument("--namespace", default=os.environ.get("MCP_INDEX_NAMESPACE", "io.mcpindex"))
 
@@ -127,9 +125,7 @@ def cmd_attest(args: argparse.Namespace) -> int:
         data = _read_json(args.file)
         if not isinstance(data, dict) or data.get("kind") not in KINDS:
             raise ClientError(f"{args.file} is not the output of `mcp-index sign`")
-        record = _client(args).upload(
-            args.name, args.version, kind=data["kind"], content=data["content"]
-        )
+        record = _client(args).upload(args.name, args.version, kind=data["kind"], content=data["content"])
     except ClientError as exc:
         return _fail(exc)
     sys.stdout.write(f"uploaded attestation {record.get('id')} state={record.get('state')}\n")

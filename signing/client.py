@@ -85,8 +85,7 @@ class VerifyReport:
             "signers": list(self.result.signers),
             "ignored": [{"principal": p, "reason": r} for p, r in self.result.ignored],
             "attestations": [
-                {"state": c.state, "principals": list(c.principals), "reason": c.reason}
-                for c in self.checks
+                {"state": c.state, "principals": list(c.principals), "reason": c.reason} for c in self.checks
             ],
         }
 
@@ -251,9 +250,7 @@ def policy_from_json(data: Any, *, base_dir: Path) -> LocalPolicy:
         )
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise ClientError(f"invalid policy: {exc}") from exc
-    return LocalPolicy(
-        spec=spec, trust=Trust(keys=keys, verifiers=verifiers, identities=identities)
-    )
+    return LocalPolicy(spec=spec, trust=Trust(keys=keys, verifiers=verifiers, identities=identities))
 
 
 def verify_version(
@@ -295,9 +292,7 @@ def verify_version(
         sha256=sha256,
         now=now or datetime.now(UTC),
     )
-    return VerifyReport(
-        server_name=name, version=version, sha256=sha256, checks=tuple(checks), result=result
-    )
+    return VerifyReport(server_name=name, version=version, sha256=sha256, checks=tuple(checks), result=result)
 
 
 def _verifier_from(source: Any, base_dir: Path) -> Verifier:

@@ -98,9 +98,7 @@ class DsseVerification:
 
 def key_id(public_key: PublicKeyType) -> str:
     """sha256 hex of the key's SubjectPublicKeyInfo DER: a keyid nobody can choose."""
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
 
 
@@ -203,9 +201,7 @@ def envelope_verify(envelope: Envelope, keys: Iterable[VerifyingKey]) -> DsseVer
 def _check_public(key: object) -> PublicKeyType:
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key
-    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(
-        key.curve, ec.SECP256R1 | ec.SECP384R1
-    ):
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1 | ec.SECP384R1):
         return key
     raise KeyLoadError("only Ed25519 and ECDSA P-256/P-384 keys are supported")
 

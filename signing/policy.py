@@ -70,9 +70,7 @@ def policy_check(
     signers: set[str] = set()
     ignored: dict[str, str] = {}
     for item in evidence:
-        reason = _why_not(
-            spec, item, server_name=server_name, version=version, sha256=sha256, now=now
-        )
+        reason = _why_not(spec, item, server_name=server_name, version=version, sha256=sha256, now=now)
         if reason:
             ignored.setdefault(item.principal, reason)
         else:

@@ -124,9 +124,7 @@ def _check_dsse(
         envelope = dsse.envelope_parse(content)
     except dsse.EnvelopeError as exc:
         return AttestationCheck(state=FAILED, reason=str(exc))
-    statement, reason = _statement_for(
-        envelope.payload_type, envelope.payload, server_name, version, sha256
-    )
+    statement, reason = _statement_for(envelope.payload_type, envelope.payload, server_name, version, sha256)
     if statement is None:
         return AttestationCheck(state=FAILED, reason=reason)
     claimed = ",".join(s.keyid for s in envelope.signatures if s.keyid)
@@ -158,9 +156,7 @@ def _check_sigstore(
         parsed = dsse.envelope_parse(envelope)
     except dsse.EnvelopeError as exc:
         return AttestationCheck(state=FAILED, reason=str(exc))
-    statement, reason = _statement_for(
-        parsed.payload_type, parsed.payload, server_name, version, sha256
-    )
+    statement, reason = _statement_for(parsed.payload_type, parsed.payload, server_name, version, sha256)
     if statement is None:
         return AttestationCheck(state=FAILED, reason=reason)
     reasons = []

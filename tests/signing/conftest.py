@@ -6,27 +6,10 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from fakesigstore import FakeSigstore
 
 from signing.statements import REVIEW_V1, manifest_digest, review_predicate, statement_build
-
-SERVER = "io.github.acme/db"
-VERSION = "1.4.0"
-ISSUER = "https://idp.acme.example"
-MANIFEST = {
-    "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-    "name": SERVER,
-    "description": "A database MCP server",
-    "version": VERSION,
-    "packages": [
-        {
-            "registryType": "npm",
-            "identifier": "@acme/db-mcp",
-            "version": VERSION,
-            "transport": {"type": "stdio"},
-        }
-    ],
-}
+from tests.signing.fakesigstore import FakeSigstore
+from tests.signing.helpers import MANIFEST, SERVER, VERSION
 
 
 @pytest.fixture(scope="session")

@@ -41,9 +41,7 @@ def _b64(data: bytes) -> str:
 
 
 def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _der_length(n: int) -> bytes:
@@ -128,11 +126,7 @@ class FakeSigstore:
                     "uri": f"https://fulcio.{self.name}.invalid",
                     "certChain": {
                         "certificates": [
-                            {
-                                "rawBytes": _b64(
-                                    self.ca_cert.public_bytes(serialization.Encoding.DER)
-                                )
-                            }
+                            {"rawBytes": _b64(self.ca_cert.public_bytes(serialization.Encoding.DER))}
                         ]
                     },
                     "validFor": {"start": start},
@@ -154,9 +148,7 @@ class FakeSigstore:
 
     # --- "Fulcio": a leaf certificate with an embedded SCT ------------------------------
 
-    def _leaf(
-        self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str
-    ) -> x509.Certificate:
+    def _leaf(self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str) -> x509.Certificate:
         if "://" in identity:
             san: x509.GeneralName = x509.UniformResourceIdentifier(identity)
         else:
@@ -173,28 +165,18 @@ class FakeSigstore:
                 .not_valid_before(self.now - timedelta(minutes=1))
                 .not_valid_after(self.now + timedelta(minutes=10))
                 .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=True, key_cert_sign=False, crl_sign=False, **_NO_KU
-                    ),
+                    x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **_NO_KU),
                     critical=True,
                 )
-                .add_extension(
-                    x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
-                )
-                .add_extension(
-                    x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-                )
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                 .add_extension(
                     x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()),
                     critical=False,
                 )
                 .add_extension(x509.SubjectAlternativeName([san]), critical=True)
-                .add_extension(
-                    x509.UnrecognizedExtension(_ISSUER_V1, issuer.encode()), critical=False
-                )
-                .add_extension(
-                    x509.UnrecognizedExtension(_ISSUER_V2, _utf8string(issuer)), critical=False
-                )
+                .add_extension(x509.UnrecognizedExtension(_ISSUER_V1, issuer.encode()), critical=False)
+                .add_extension(x509.UnrecognizedExtension(_ISSUER_V2, _utf8string(issuer)), critical=False)
             )
 
         # RFC 6962: the CT log signs the precertificate TBS (the leaf without the SCT list).
@@ -220,9 +202,7 @@ class FakeSigstore:
         sct_list = struct.pack("!HH", len(sct) + 2, len(sct)) + sct
         cert = (
             builder()
-            .add_extension(
-                x509.UnrecognizedExtension(_SCT_LIST, _octet_string(sct_list)), critical=False
-            )
+            .add_extension(x509.UnrecognizedExtension(_SCT_LIST, _octet_string(sct_list)), critical=False)
             .sign(self.ca_key, hashes.SHA256())
         )
         assert cert.tbs_precertificate_bytes == precert_tbs
@@ -302,9 +282,7 @@ class FakeSigstore:
             {
                 "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
                 "verificationMaterial": {
-                    "certificate": {
-                        "rawBytes": _b64(cert.public_bytes(serialization.Encoding.DER))
-                    },
+                    "certificate": {"rawBytes": _b64(cert.public_bytes(serialization.Encoding.DER))},
                     "tlogEntries": [self._log_entry("dsse", body)],
                 },
                 "dsseEnvelope": envelope,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ISSUER, MANIFEST, SERVER, VERSION
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from signing import cli, dsse
 from signing.client import ClientError, RegistryClient, policy_load, verify_version
+from tests.signing.helpers import ISSUER, MANIFEST, SERVER, VERSION
 
 
 def _write_key(path: Path, key) -> Path:
@@ -121,9 +121,7 @@ def test_two_distinct_key_signers_satisfy_two_of_three(tmp_path, keys, policy_fi
 def test_sigstore_principal_counts_with_a_key_principal(
     tmp_path, keys, policy_file, fake_sigstore, review_bytes
 ):
-    bundle = json.loads(
-        fake_sigstore.sign_dsse(review_bytes(), identity="carol@acme.example", issuer=ISSUER)
-    )
+    bundle = json.loads(fake_sigstore.sign_dsse(review_bytes(), identity="carol@acme.example", issuer=ISSUER))
     atts = [_sign(tmp_path, keys["alice"]), {"kind": "sigstore", "content": bundle}]
     report = verify_version(
         _registry(MANIFEST, atts), name=SERVER, version=VERSION, policy=policy_load(policy_file)
@@ -165,11 +163,7 @@ def test_bad_policy_file_is_a_clean_error(tmp_path):
     path = tmp_path / "policy.json"
     path.write_text(
         json.dumps(
-            {
-                "principals": [
-                    {"id": "x", "sigstore": {"issuer": "i", "subject": "s", "trustRoot": "nowhere"}}
-                ]
-            }
+            {"principals": [{"id": "x", "sigstore": {"issuer": "i", "subject": "s", "trustRoot": "nowhere"}}]}
         )
     )
     with pytest.raises(ClientError, match="unknown trust root"):

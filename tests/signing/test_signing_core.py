@@ -8,10 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ISSUER, SERVER, VERSION
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from fakesigstore import FakeSigstore
 
 from signing import dsse
 from signing.policy import Evidence, PolicySpec, policy_check
@@ -30,6 +28,8 @@ from signing.statements import (
     pae,
     statement_parse,
 )
+from tests.signing.fakesigstore import FakeSigstore
+from tests.signing.helpers import ISSUER, SERVER, VERSION
 
 # Apache-2.0 test asset from sigstore-python (a real public-good bundle).
 PUBLIC = Path(__file__).parent / "data"
@@ -127,9 +127,7 @@ def test_lying_keyid_hint_does_not_help_or_hurt(review_bytes):
 
 def test_unsupported_keys_are_refused():
     rsa_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    pem = rsa_pem.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem = rsa_pem.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     with pytest.raises(dsse.KeyLoadError):
         dsse.public_key_load(pem)
     p521 = ec.generate_private_key(ec.SECP521R1())
@@ -193,9 +191,7 @@ def test_right_subject_wrong_issuer_is_rejected(fake_sigstore, review_bytes):
         review_bytes(), identity="alice@acme.example", issuer="https://evil-idp.example"
     )
     verifier = verifier_for(fake_sigstore.trusted_root_json())
-    assert not bundle_verify(
-        bundle, verifier=verifier, identities=[_identity("alice@acme.example")]
-    ).ok
+    assert not bundle_verify(bundle, verifier=verifier, identities=[_identity("alice@acme.example")]).ok
 
 
 def test_bundle_from_another_instance_is_rejected(fake_sigstore, other_sigstore, review_bytes):
@@ -207,9 +203,7 @@ def test_bundle_from_another_instance_is_rejected(fake_sigstore, other_sigstore,
 
 
 def test_tampered_dsse_payload_is_rejected(fake_sigstore, review_bytes):
-    bundle = json.loads(
-        fake_sigstore.sign_dsse(review_bytes(), identity="alice@acme.example", issuer=ISSUER)
-    )
+    bundle = json.loads(fake_sigstore.sign_dsse(review_bytes(), identity="alice@acme.example", issuer=ISSUER))
     bundle["dsseEnvelope"]["payload"] = base64.b64encode(review_bytes(verdict="rejected")).decode()
     verifier = verifier_for(fake_sigstore.trusted_root_json())
     assert not bundle_verify(json.dumps(bundle), verifier=verifier).ok
@@ -239,16 +233,13 @@ def test_real_public_bundle_verifies_against_embedded_production_root():
     bundle = (PUBLIC / "bundle_v3_github.whl.sigstore").read_bytes()
     identity = SigstoreIdentity(
         issuer="https://token.actions.githubusercontent.com",
-        subject="https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml"
-        "@refs/tags/v0.1.2",
+        subject="https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2",
     )
     verifier = production_verifier()
     result = bundle_verify(bundle, verifier=verifier, identities=[identity], artifact=artifact)
     assert result.ok, result.reason
     assert result.matched == identity
-    assert not bundle_verify(
-        bundle, verifier=verifier, identities=[identity], artifact=artifact + b"x"
-    ).ok
+    assert not bundle_verify(bundle, verifier=verifier, identities=[identity], artifact=artifact + b"x").ok
     wrong = SigstoreIdentity(issuer=identity.issuer, subject="someone@example.com")
     assert not bundle_verify(bundle, verifier=verifier, identities=[wrong], artifact=artifact).ok
 
@@ -281,9 +272,7 @@ def _evidence(principal: str, digest: str, **overrides) -> Evidence:
 def _spec(threshold: int, **expiry) -> PolicySpec:
     principals = {"alice": None, "bob": None, "carol": None}
     principals.update(expiry)
-    return PolicySpec(
-        threshold=threshold, principals=principals, predicate_types=frozenset({REVIEW_V1})
-    )
+    return PolicySpec(threshold=threshold, principals=principals, predicate_types=frozenset({REVIEW_V1}))
 
 
 def _check(spec, evidence, digest):
