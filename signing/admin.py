@@ -49,8 +49,17 @@ class TrustRootAdmin(admin.ModelAdmin):
 class PrincipalForm(forms.ModelForm):
     class Meta:
         model = Principal
-        fields = ("slug", "display_name", "kind", "trust_root", "oidc_issuer", "subject",
-                  "subject_is_pattern", "public_key_pem", "expires_at")
+        fields = (
+            "slug",
+            "display_name",
+            "kind",
+            "trust_root",
+            "oidc_issuer",
+            "subject",
+            "subject_is_pattern",
+            "public_key_pem",
+            "expires_at",
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

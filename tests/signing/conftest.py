@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from signing.statements import REVIEW_V1, manifest_digest, review_predicate, statement_build
@@ -56,3 +57,19 @@ def any_private_key(request: pytest.FixtureRequest):
         return ed25519.Ed25519PrivateKey.generate()
     curve = ec.SECP256R1() if request.param == "p256" else ec.SECP384R1()
     return ec.generate_private_key(curve)
+
+
+@pytest.fixture
+def key_file(tmp_path):
+    """Write a private key as PEM and return its path."""
+
+    def write(key, name: str = "key.pem"):
+        path = tmp_path / name
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        return path
+
+    return write
