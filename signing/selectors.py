@@ -112,12 +112,10 @@ def policy_evaluate(
     )
 
 
-def trust_meta_for_versions(version_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict]:
-    """`{id: {"<ns>/trust": {verifiedSigners, satisfiedPolicies}}}` in three queries."""
-    ids = list(version_ids)
-    if not ids:
-        return {}
-    now = now or timezone.now()
+def _evidence_by_version(
+    ids: list[int], now: datetime
+) -> tuple[dict[int, tuple[str, str, str]], dict[int, list[Evidence]], dict[int, dict[str, str]]]:
+    """Versions, their counting evidence and signer names: two queries for any number."""
     versions = {
         pk: (name, version, digest)
         for pk, name, version, digest in ServerVersion.objects.filter(pk__in=ids).values_list(
@@ -141,6 +139,16 @@ def trust_meta_for_versions(version_ids: Iterable[int], *, now: datetime | None 
             )
         )
         signers[vid][slug] = display
+    return versions, evidence, signers
+
+
+def trust_meta_for_versions(version_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict]:
+    """`{id: {"<ns>/trust": {verifiedSigners, satisfiedPolicies}}}` in four queries."""
+    ids = list(version_ids)
+    if not ids:
+        return {}
+    now = now or timezone.now()
+    versions, evidence, signers = _evidence_by_version(ids, now)
     specs = [
         (p.slug, policy_spec(p)) for p in TrustPolicy.objects.prefetch_related("principals").order_by("slug")
     ]
@@ -163,6 +171,25 @@ def trust_meta_for_versions(version_ids: Iterable[int], *, now: datetime | None 
             }
         }
     return out
+
+
+def versions_satisfying(
+    *, policy: TrustPolicy, version_ids: Iterable[int], now: datetime | None = None
+) -> set[int]:
+    """The ids among `version_ids` that satisfy `policy` now (for catalog rules)."""
+    ids = list(version_ids)
+    if not ids:
+        return set()
+    now = now or timezone.now()
+    versions, evidence, _ = _evidence_by_version(ids, now)
+    spec = policy_spec(policy)
+    return {
+        vid
+        for vid, (name, version, digest) in versions.items()
+        if policy_check(
+            spec, evidence[vid], server_name=name, version=version, sha256=digest, now=now
+        ).satisfied
+    }
 
 
 def attestations_for_version(version: ServerVersion) -> QuerySet[Attestation]:

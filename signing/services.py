@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -123,6 +125,47 @@ def attestation_submit(
     pk = attestation.pk
     transaction.on_commit(lambda: tasks.verify_attestation.delay(pk))
     return SubmitResult(attestation=attestation, created=True)
+
+
+@dataclass(frozen=True)
+class MirrorReport:
+    """What importing an upstream's attestations did: new, already known, refused."""
+
+    created: int
+    existing: int
+    refused: int
+
+
+def attestations_mirror(*, version: ServerVersion, items: Iterable[Any], origin: str) -> MirrorReport:
+    """Import attestations listed by an upstream index; each is re-verified here.
+
+    Only `kind` and the raw `content` are used: the upstream's states, principals and
+    reasons are ignored, because trust is never inherited from whoever served the bytes.
+    """
+    created = existing = refused = 0
+    for item in items:
+        kind = item.get("kind") if isinstance(item, dict) else None
+        content = item.get("content") if isinstance(item, dict) else None
+        if not isinstance(kind, str) or not isinstance(content, dict | str):
+            refused += 1
+            continue
+        raw = (
+            content.encode()
+            if isinstance(content, str)
+            else json.dumps(content, separators=(",", ":")).encode()
+        )
+        try:
+            result = attestation_submit(
+                version=version, kind=kind, content=raw, submitted_by=f"mirror:{origin}"
+            )
+        except (AttestationRejected, AttestationTooLarge, RateLimited):
+            refused += 1
+            continue
+        if result.created:
+            created += 1
+        else:
+            existing += 1
+    return MirrorReport(created=created, existing=existing, refused=refused)
 
 
 def _check_rate(*, version: ServerVersion, submitted_by: str) -> None:

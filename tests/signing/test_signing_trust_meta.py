@@ -20,7 +20,7 @@ from signing.client import (
     verify_version,
 )
 from signing.models import Attestation, Principal, TrustPolicy
-from signing.selectors import trust_meta_for_versions
+from signing.selectors import trust_meta_for_versions, versions_satisfying
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,52 @@ def test_client_verifies_through_the_real_api_with_an_exported_policy(
     # The client does not believe the registry's states: forge one and nothing changes.
     Attestation.objects.update(state="failed")
     assert verify_version(registry, name=NAME, version="1.0.3", policy=policy).result.satisfied
+
+
+def test_mirrored_attestations_are_verified_again_locally(setup, django_capture_on_commit_callbacks):
+    keys, versions = setup
+    sv = versions[4]
+    statement = statement_bytes_for(server_name=NAME, version=sv.version, sha256=sv.digest)
+    stranger = ed25519.Ed25519PrivateKey.generate()
+    upstream = [
+        {
+            "kind": "dsse",
+            "state": "verified",
+            "principals": ["alice"],
+            "content": dsse.envelope_sign(payload=statement, keys=[keys["alice"]]).as_json(),
+        },
+        {
+            "kind": "dsse",
+            "state": "verified",
+            "principals": ["bob", "carol"],  # a lie
+            "content": dsse.envelope_sign(payload=statement, keys=[stranger]).as_json(),
+        },
+        {"kind": "dsse", "content": {"payload": "garbage"}},
+        "not even an object",
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.attestations_mirror(version=sv, items=upstream, origin="upstream-a")
+    assert (report.created, report.existing, report.refused) == (2, 0, 2)
+    states = sorted(
+        (a.state, tuple(p.slug for p in a.principals.all())) for a in Attestation.objects.filter(version=sv)
+    )
+    assert states == [("unverified", ()), ("verified", ("alice",))]
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.attestations_mirror(version=sv, items=upstream[:2], origin="upstream-a")
+    assert (again.created, again.existing) == (0, 2)
+
+
+def test_catalog_requiring_two_of_three_sees_a_version_after_the_second_signer(
+    setup, django_capture_on_commit_callbacks
+):
+    keys, versions = setup
+    policy = TrustPolicy.objects.prefetch_related("principals").get(slug="two")
+    sv = versions[5]
+    ids = [v.pk for v in versions]
+    assert sv.pk not in versions_satisfying(policy=policy, version_ids=ids)
+    with django_capture_on_commit_callbacks(execute=True):
+        _attest(sv, keys["alice"])
+    assert sv.pk not in versions_satisfying(policy=policy, version_ids=ids)
+    with django_capture_on_commit_callbacks(execute=True):
+        _attest(sv, keys["carol"])
+    assert versions_satisfying(policy=policy, version_ids=ids) == {sv.pk}
