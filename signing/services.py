@@ -39,6 +39,11 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
+def attestation_max_bytes() -> int:
+    """The size cap on one attestation's content (MCP_INDEX_ATTESTATION_MAX_BYTES)."""
+    return _setting("MCP_INDEX_ATTESTATION_MAX_BYTES", 64 * 1024)
+
+
 class AttestationRejected(RegistryError):
     """The attestation is malformed or not about this version (422)."""
 
@@ -79,7 +84,7 @@ def attestation_submit(
     *, version: ServerVersion, kind: str, content: bytes, submitted_by: str
 ) -> SubmitResult:
     """Store an attestation for `version` and enqueue its verification after commit."""
-    cap = _setting("MCP_INDEX_ATTESTATION_MAX_BYTES", 64 * 1024)
+    cap = attestation_max_bytes()
     if len(content) > cap:
         raise AttestationTooLarge(f"attestation is {len(content)} bytes; the limit is {cap}")
     if kind not in KINDS:

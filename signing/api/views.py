@@ -57,7 +57,7 @@ def _submitter(request: Request) -> str:
 
 
 def _content_bytes(request: Request) -> tuple[str, bytes]:
-    cap = services._setting("MCP_INDEX_ATTESTATION_MAX_BYTES", 64 * 1024)
+    cap = services.attestation_max_bytes()
     if len(request.body) > cap + BODY_OVERHEAD:
         raise Problem(413, f"attestation body is {len(request.body)} bytes; the limit is {cap}")
     data = request.data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.test import Client
 
 from registry.models import ServerVersion
-from signing import dsse, services
+from signing import cli, dsse, services
 from signing.client import (
     RegistryClient,
     policy_from_json,
@@ -189,3 +190,41 @@ def test_catalog_requiring_two_of_three_sees_a_version_after_the_second_signer(
     with django_capture_on_commit_callbacks(execute=True):
         _attest(sv, keys["carol"])
     assert versions_satisfying(policy=policy, version_ids=ids) == {sv.pk}
+
+
+def test_cli_sign_attest_verify_round_trip(
+    setup, client, django_capture_on_commit_callbacks, tmp_path, key_file, monkeypatch, capsys
+):
+    keys, versions = setup
+    transport = DjangoTransport(client, django_capture_on_commit_callbacks)
+    monkeypatch.setattr(cli, "_client", lambda args: RegistryClient("http://testserver", transport=transport))
+    parser = argparse.ArgumentParser()
+    cli.add_subcommands(parser.add_subparsers(required=True))
+
+    def run(*argv: str) -> int:
+        args = parser.parse_args(list(argv))
+        return args.func(args)
+
+    (tmp_path / "policy.json").write_text(
+        json.dumps(
+            registry_policy := RegistryClient("http://testserver", transport=transport)._json(
+                transport.handle_request(
+                    httpx.Request("GET", "http://testserver/v0.1/x/io.mcpindex/policies/two")
+                )
+            )
+        )
+    )
+    assert registry_policy["threshold"] == 2
+    assert run("verify", NAME, "1.0.2", "--policy", str(tmp_path / "policy.json")) == 1
+    for who in ("alice", "carol"):
+        out = tmp_path / f"{who}.json"
+        # No --manifest/--sha256: the CLI fetches the manifest and digests it itself.
+        assert (
+            run("sign", NAME, "1.0.2", "--key", str(key_file(keys[who], f"{who}.pem")), "-o", str(out)) == 0
+        )
+        assert run("attest", NAME, "1.0.2", str(out)) == 0
+    capsys.readouterr()
+    assert run("verify", NAME, "1.0.2", "--policy", str(tmp_path / "policy.json"), "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["satisfied"], report["signers"]) == (True, ["alice", "carol"])
+    assert report["sha256"] == versions[2].digest
