@@ -23,7 +23,7 @@ class TrustRootForm(forms.ModelForm):
         fields = ("slug", "name", "kind", "trusted_root_json", "is_active")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         candidate = TrustRoot(
             slug=data.get("slug", ""),
             kind=data.get("kind", ""),
@@ -62,7 +62,7 @@ class PrincipalForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         candidate = Principal(**{k: v for k, v in data.items() if k in self.Meta.fields})
         try:
             services.principal_validate(candidate)

@@ -35,7 +35,7 @@ def add_subcommands(subparsers: Any) -> None:
     source = sign.add_mutually_exclusive_group()
     source.add_argument("--manifest", type=Path, help="local server.json to digest")
     source.add_argument("--sha256", help="canonical manifest digest, if already known")
-    signer = sign.add_mutually_exclusive_group(required=True)
+    signer = sign.add_mutually_exclusive_group()
     signer.add_argument("--key", type=Path, help="PEM private key (Ed25519, P-256, P-384)")
     signer.add_argument(
         "--identity-token",
@@ -100,15 +100,13 @@ def cmd_sign(args: argparse.Namespace) -> int:
         )
         token = args.identity_token or os.environ.get("SIGSTORE_ID_TOKEN")
         if args.key:
-            out = {
-                "kind": KIND_DSSE,
-                "content": sign_with_key(statement=statement, key_path=args.key),
-            }
+            content = sign_with_key(statement=statement, key_path=args.key)
+            out = {"kind": KIND_DSSE, "content": content}
+        elif token:
+            content = sign_with_sigstore(statement=statement, identity_token=token)
+            out = {"kind": KIND_SIGSTORE, "content": content}
         else:
-            out = {
-                "kind": KIND_SIGSTORE,
-                "content": sign_with_sigstore(statement=statement, identity_token=token),
-            }
+            raise ClientError("give --key, or --identity-token (or set SIGSTORE_ID_TOKEN)")
     except (ClientError, StatementError) as exc:
         return _fail(exc)
     text = json.dumps(out, indent=2) + "\n"

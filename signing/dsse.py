@@ -106,10 +106,11 @@ def public_key_load(pem: str | bytes) -> VerifyingKey:
     """Load a PEM public key; only Ed25519 and ECDSA P-256/P-384 are accepted."""
     data = pem.encode() if isinstance(pem, str) else pem
     try:
-        key = serialization.load_pem_public_key(data)
+        loaded = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise KeyLoadError("not a PEM public key") from exc
-    return VerifyingKey(keyid=key_id(_check_public(key)), algorithm=_algorithm(key), key=key)
+    key = _check_public(loaded)
+    return VerifyingKey(keyid=key_id(key), algorithm=_algorithm(key), key=key)
 
 
 def private_key_load(pem: bytes, password: bytes | None = None) -> PrivateKeyType:
@@ -126,8 +127,11 @@ def private_key_load(pem: bytes, password: bytes | None = None) -> PrivateKeyTyp
 
 def public_key_pem(key: PrivateKeyType | PublicKeyType) -> str:
     """The PEM SubjectPublicKeyInfo of a key (private keys give their public half)."""
-    public = key.public_key() if hasattr(key, "private_bytes") else key
-    return public.public_bytes(  # type: ignore[union-attr]
+    if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        public: PublicKeyType = key.public_key()
+    else:
+        public = key
+    return public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
 
