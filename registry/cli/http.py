@@ -16,6 +16,7 @@ from registry.cli.errors import (
     EXIT_FAILURE,
     EXIT_INVALID,
     EXIT_NETWORK,
+    EXIT_USAGE,
     CliError,
 )
 
@@ -79,11 +80,13 @@ def send(
         all_headers["Content-Type"] = "application/json"
     all_headers.update(headers or {})
     try:
+        target = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
         with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = client.request(method, url, content=content, headers=all_headers,
-                                      params=params)
+            response = client.request(method, target, content=content, headers=all_headers)
     except httpx.TimeoutException as exc:
         raise CliError(f"timed out talking to {_origin(url)}", code=EXIT_NETWORK) from exc
+    except httpx.InvalidURL as exc:
+        raise CliError(f"invalid URL {url!r}: {exc}", code=EXIT_USAGE) from exc
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise CliError(f"cannot reach {_origin(url)}: {reason}", code=EXIT_NETWORK) from exc
