@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +43,7 @@ class Reply:
     status: int
     body: Any
     text: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -57,7 +58,8 @@ def _parse(response: httpx.Response) -> Reply:
             body = json.loads(text)
         except ValueError:
             body = None
-    return Reply(status=response.status_code, body=body, text=text)
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    return Reply(status=response.status_code, body=body, text=text, headers=headers)
 
 
 def send(

@@ -8,11 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.cli.errors import EXIT_FAILURE, EXIT_INVALID, CliError
-
-try:
-    from registry.validation import validate_manifest
-except ImportError:  # the shared validator lands on main in parallel with the CLI
-    validate_manifest = None
+from registry.validation import validate_manifest
 
 
 @dataclass(frozen=True)
@@ -21,7 +17,6 @@ class LocalValidation:
 
     valid: bool
     issues: tuple[dict[str, Any], ...]
-    checked: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {"valid": self.valid, "issues": list(self.issues)}
@@ -47,18 +42,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 def validate_local(document: dict[str, Any]) -> LocalValidation:
     """Run the shared schema and semantic checks on `document`."""
-    if validate_manifest is None:
-        return LocalValidation(valid=True, issues=(), checked=False)
     result = validate_manifest(document)
     issues = tuple(
-        {
-            "type": issue.type,
-            "path": issue.path,
-            "message": issue.message,
-            "severity": issue.severity,
-            "reference": issue.reference,
-        }
-        for issue in result.issues
+        {"type": i.type, "path": i.path, "message": i.message, "severity": i.severity,
+         "reference": i.reference}
+        for i in result.issues
     )
     return LocalValidation(valid=bool(result.valid), issues=issues)
 

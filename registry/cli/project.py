@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from registry.cli.errors import CliError
+from registry.validation import CURRENT_SCHEMA_URL
 
-SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 DESCRIPTION_MAX = 100
 _FORGES = {"github.com": "github", "gitlab.com": "gitlab", "bitbucket.org": "bitbucket"}
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9._-]+")
@@ -232,7 +232,7 @@ def draft_manifest(directory: Path, *, name: str | None = None) -> Draft:
         notes.append(f"\"description\" was shortened to {DESCRIPTION_MAX} characters")
 
     manifest: dict[str, Any] = {
-        "$schema": SCHEMA_URL,
+        "$schema": CURRENT_SCHEMA_URL,
         "name": server_name,
         "description": description,
         "version": version,

@@ -76,9 +76,7 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
             else:
                 output.print_issues(local.issues, to_stderr=True)
             raise CliError(f"{args.file} is not valid; nothing was published", code=EXIT_INVALID)
-        if not local.checked:
-            output.warn("local validation is unavailable; relying on the registry")
-        elif local.issues and not ctx.json:
+        if local.issues and not ctx.json:
             output.print_issues(local.issues, to_stderr=True)
     token = ctx.token()
     body = encode_body(document)
@@ -106,6 +104,8 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
         facts.append("latest")
     output.say(f"Published {server.get('name')} {server.get('version')} to {ctx.registry()} "
                f"({', '.join(facts)}).")
+    if reply.headers.get("idempotent-replayed") == "true":
+        output.note("(an identical earlier publish had already succeeded; nothing changed)")
     return 0
 
 
@@ -122,8 +122,6 @@ def run_validate(args: argparse.Namespace, ctx: Context) -> int:
             result["remote"] = remote
         output.emit_json(result)
     else:
-        if not local.checked:
-            output.warn("local validation is unavailable")
         output.say(f"Local: {'valid' if local.valid else 'invalid'}"
                    f"{'' if local.issues else ', no issues'}")
         output.print_issues(local.issues)

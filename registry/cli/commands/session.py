@@ -197,6 +197,8 @@ def run_whoami(args: argparse.Namespace, ctx: Context) -> int:
     expires = data.get("expires_at")
     if isinstance(expires, int | float):
         output.say(f"Expires:     {_format_expiry(int(expires)).removeprefix('valid until ')}")
+    elif isinstance(expires, str) and expires:
+        output.say(f"Expires:     {expires}")
     permissions = data.get("permissions") or []
     output.say("Permissions:" if permissions else "Permissions: none")
     for permission in permissions:
