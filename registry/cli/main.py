@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from registry.cli.commands import publishing, session, setup, tokens
 from registry.cli.config import DEFAULT_REGISTRY, REGISTRY_ENV
@@ -37,39 +38,32 @@ class _HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose --help (its sub-commands' too) ends with the exit codes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", EXIT_CODES_HELP)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="mcp-index",
-        description="Publish and manage MCP servers on an MCP Index registry.",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=_HelpFormatter,
-    )
+    parser = _Parser(prog="mcp-index",
+                     description="Publish and manage MCP servers on an MCP Index registry.")
     parser.add_argument("--version", action="version", version=f"mcp-index {cli_version()}")
     _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
 
+    # Sub-parsers are created with the parent's class, so they inherit _Parser's epilog.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parents = [common]
     setup.register(sub, parents)
     session.register(sub, parents)
     publishing.register(sub, parents)
     tokens.register(sub, parents)
-    for command in _all_parsers(parser):
-        command.epilog = EXIT_CODES_HELP
-        command.formatter_class = _HelpFormatter
     return parser
-
-
-def _all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    found: list[argparse.ArgumentParser] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in dict.fromkeys(action.choices.values()):
-                found.append(child)
-                found.extend(_all_parsers(child))
-    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
