@@ -161,7 +161,9 @@ def from_pyproject(path: Path) -> Project:
     project = data.get("project")
     if not isinstance(project, dict):
         raise CliError(f"{path.name} has no [project] table")
-    urls = project.get("urls") if isinstance(project.get("urls"), dict) else {}
+    urls = project.get("urls")
+    if not isinstance(urls, dict):
+        urls = {}
     by_key = {str(k).lower(): v for k, v in urls.items() if isinstance(v, str)}
     repo_url = None
     for key in _URL_KEYS:

@@ -97,8 +97,13 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.json:
         output.emit_json(data)
         return 0
-    server = data.get("server") if isinstance(data.get("server"), dict) else document
-    meta = (data.get("_meta") or {}).get(OFFICIAL_META) or {}
+    server = data.get("server")
+    if not isinstance(server, dict):
+        server = document
+    all_meta = data.get("_meta")
+    meta = all_meta.get(OFFICIAL_META) if isinstance(all_meta, dict) else None
+    if not isinstance(meta, dict):
+        meta = {}
     facts = [str(meta.get("status", "active"))]
     if meta.get("isLatest"):
         facts.append("latest")

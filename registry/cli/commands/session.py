@@ -79,7 +79,7 @@ def _signing_key(args: argparse.Namespace) -> keys.SigningKey:
 def _domain(args: argparse.Namespace) -> str:
     if not args.domain:
         raise CliError(f"login {args.method} needs --domain", code=EXIT_USAGE)
-    domain = args.domain.strip().lower().rstrip(".")
+    domain = str(args.domain).strip().lower().rstrip(".")
     if not _DOMAIN.match(domain):
         raise CliError(f"--domain takes a bare domain such as example.com, got {args.domain!r}",
                        code=EXIT_USAGE)
@@ -124,7 +124,7 @@ def _proof(args: argparse.Namespace, registry: str) -> dict[str, Any] | None:
 
 def _api_token(args: argparse.Namespace) -> str:
     if args.token:
-        return args.token.strip()
+        return str(args.token).strip()
     if sys.stdin is not None and sys.stdin.isatty():
         value = getpass.getpass("API token: ")
     else:
