@@ -24,7 +24,8 @@ PRIVATE_KEY_ENV = "MCP_INDEX_PRIVATE_KEY"
 OIDC_TOKEN_ENV = "MCP_INDEX_OIDC_TOKEN"
 ACTIONS_URL_ENV = "ACTIONS_ID_TOKEN_REQUEST_URL"
 ACTIONS_TOKEN_ENV = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+# Only catch obvious mistakes (a URL instead of a domain); the registry judges the rest.
+_NOT_A_DOMAIN = re.compile(r"[/\s@?#]|^$")
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -80,7 +81,7 @@ def _domain(args: argparse.Namespace) -> str:
     if not args.domain:
         raise CliError(f"login {args.method} needs --domain", code=EXIT_USAGE)
     domain = str(args.domain).strip().lower().rstrip(".")
-    if not _DOMAIN.match(domain):
+    if _NOT_A_DOMAIN.search(domain):
         raise CliError(f"--domain takes a bare domain such as example.com, got {args.domain!r}",
                        code=EXIT_USAGE)
     return domain
