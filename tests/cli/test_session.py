@@ -194,3 +194,12 @@ def test_json_flag_works_after_the_subcommand_too(cli, fake):
     assert result.code == 0, result.err
     assert json.loads(result.out)["expires_at"] == FAR_FUTURE
     assert time.time() < FAR_FUTURE
+
+
+def test_credentials_default_to_dot_config_in_home(cli, fake, tmp_path, monkeypatch):
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cli("--registry", fake.url, "login", "token", "--token", "t").code == 0
+    stored = tmp_path / "home" / ".config" / "mcp-index" / "credentials.json"
+    assert json.loads(stored.read_text())["registries"][fake.url]["token"] == "t"
+    assert os.stat(stored).st_mode & 0o777 == 0o600
