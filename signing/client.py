@@ -56,6 +56,10 @@ TIMEOUT = httpx.Timeout(30.0)
 class ClientError(Exception):
     """A problem the CLI reports to the user (bad file, HTTP error, bad policy)."""
 
+    def __init__(self, message: str, *, network: bool = False) -> None:
+        super().__init__(message)
+        self.network = network
+
 
 @dataclass(frozen=True)
 class LocalPolicy:
@@ -165,6 +169,13 @@ class RegistryClient:
     def _version_path(self, name: str, version: str) -> str:
         return f"servers/{quote(name, safe='')}/versions/{quote(version, safe='')}"
 
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ClientError(f"cannot reach the registry: {exc}", network=True) from exc
+        return self._json(response)
+
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
             try:
@@ -179,16 +190,20 @@ class RegistryClient:
 
     def manifest(self, name: str, version: str) -> dict[str, Any]:
         """The server.json of one version, as the registry serves it."""
-        data = self._json(self._http.get(f"/v0.1/{self._version_path(name, version)}"))
+        data = self._send("GET", f"/v0.1/{self._version_path(name, version)}")
         server = data.get("server") if isinstance(data, dict) else None
         if not isinstance(server, dict):
             raise ClientError("registry response has no server object")
         return server
 
+    def policy(self, slug: str) -> dict[str, Any]:
+        """A trust policy as the registry publishes it (save it, review it, then trust it)."""
+        return self._send("GET", f"/v0.1/x/{self.namespace}/policies/{quote(slug, safe='')}")
+
     def attestations(self, name: str, version: str) -> list[dict[str, Any]]:
         """Every attestation stored for a version, with its raw content."""
         path = f"/v0.1/x/{self.namespace}/{self._version_path(name, version)}/attestations"
-        data = self._json(self._http.get(path))
+        data = self._send("GET", path)
         items = data.get("attestations") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise ClientError("registry response has no attestations list")
@@ -197,7 +212,7 @@ class RegistryClient:
     def upload(self, name: str, version: str, *, kind: str, content: dict) -> dict[str, Any]:
         """Submit one attestation; returns the registry's record of it."""
         path = f"/v0.1/x/{self.namespace}/{self._version_path(name, version)}/attestations"
-        return self._json(self._http.post(path, json={"kind": kind, "content": content}))
+        return self._send("POST", path, json={"kind": kind, "content": content})
 
 
 # --- verifying locally ------------------------------------------------------------------

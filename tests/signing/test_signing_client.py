@@ -151,12 +151,12 @@ def test_registry_claims_are_ignored(tmp_path, keys, policy_file):
 
 def test_verify_command_exit_codes(tmp_path, keys, policy_file, monkeypatch, capsys):
     atts = [_sign(tmp_path, keys["alice"]), _sign(tmp_path, keys["bob"])]
-    monkeypatch.setattr(cli, "_client", lambda args: _registry(MANIFEST, atts))
+    monkeypatch.setattr(cli, "_client", lambda *a, **k: _registry(MANIFEST, atts))
     args = _parser().parse_args(["verify", SERVER, VERSION, "--policy", str(policy_file)])
     assert args.func(args) == 0
     assert capsys.readouterr().out.startswith("OK:")
-    monkeypatch.setattr(cli, "_client", lambda args: _registry(MANIFEST, atts[:1]))
-    assert args.func(args) == 1
+    monkeypatch.setattr(cli, "_client", lambda *a, **k: _registry(MANIFEST, atts[:1]))
+    assert args.func(args) == 3
 
 
 def test_bad_policy_file_is_a_clean_error(tmp_path):
@@ -168,3 +168,48 @@ def test_bad_policy_file_is_a_clean_error(tmp_path):
     )
     with pytest.raises(ClientError, match="unknown trust root"):
         policy_load(path)
+
+
+def test_unreachable_registry_exits_6(tmp_path, policy_file, capsys):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    args = _parser().parse_args(["verify", SERVER, VERSION, "--policy", str(policy_file)])
+    client = RegistryClient("http://registry.test", transport=httpx.MockTransport(refuse))
+    with pytest.raises(ClientError) as caught:
+        verify_version(client, name=SERVER, version=VERSION, policy=policy_load(policy_file))
+    assert caught.value.network
+    args.registry = "http://127.0.0.1:9"  # nothing listens on the discard port
+    assert args.func(args) == 6
+    assert "cannot reach the registry" in capsys.readouterr().err
+
+
+class _Ctx:
+    """What registry/cli passes to handlers: the resolved registry and a token source."""
+
+    def registry(self) -> str:
+        return "http://registry.test"
+
+    def token(self) -> str:
+        raise RuntimeError("not logged in")
+
+
+def test_wires_into_a_parser_with_shared_global_options(tmp_path, keys, policy_file, monkeypatch):
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--registry", default=argparse.SUPPRESS)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--registry")
+    parser.add_argument("--json", action="store_true")
+    cli.add_subcommands(parser.add_subparsers(required=True), [common])
+    atts = [_sign(tmp_path, keys["alice"]), _sign(tmp_path, keys["bob"])]
+    seen = []
+
+    def fake_client(args, ctx=None, *, auth=False):
+        seen.append(cli._registry_url(args, ctx))
+        return _registry(MANIFEST, atts)
+
+    monkeypatch.setattr(cli, "_client", fake_client)
+    args = parser.parse_args(["verify", SERVER, VERSION, "--policy", str(policy_file), "--json"])
+    assert args.func(args, _Ctx()) == 0
+    assert seen == ["http://registry.test"]

@@ -133,7 +133,7 @@ def test_client_verifies_through_the_real_api_with_an_exported_policy(
             content=sign_with_key(statement=statement, key_path=key_file(keys[who], f"{who}.pem")),
         )
         assert record["state"] == "pending"
-    exported = registry._json(registry._http.get("/v0.1/x/io.mcpindex/policies/two"))
+    exported = registry.policy("two")
     policy = policy_from_json(exported, base_dir=tmp_path)
     report = verify_version(registry, name=NAME, version="1.0.3", policy=policy)
     assert report.result.satisfied
@@ -197,7 +197,9 @@ def test_cli_sign_attest_verify_round_trip(
 ):
     keys, versions = setup
     transport = DjangoTransport(client, django_capture_on_commit_callbacks)
-    monkeypatch.setattr(cli, "_client", lambda args: RegistryClient("http://testserver", transport=transport))
+    monkeypatch.setattr(
+        cli, "_client", lambda *a, **k: RegistryClient("http://testserver", transport=transport)
+    )
     parser = argparse.ArgumentParser()
     cli.add_subcommands(parser.add_subparsers(required=True))
 
@@ -215,7 +217,7 @@ def test_cli_sign_attest_verify_round_trip(
         )
     )
     assert registry_policy["threshold"] == 2
-    assert run("verify", NAME, "1.0.2", "--policy", str(tmp_path / "policy.json")) == 1
+    assert run("verify", NAME, "1.0.2", "--policy", str(tmp_path / "policy.json")) == 3
     for who in ("alice", "carol"):
         out = tmp_path / f"{who}.json"
         # No --manifest/--sha256: the CLI fetches the manifest and digests it itself.
