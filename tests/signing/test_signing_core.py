@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -333,3 +336,19 @@ def test_policy_spec_rejects_nonsense():
         PolicySpec(threshold=0, principals={}, predicate_types=frozenset({REVIEW_V1}))
     with pytest.raises(ValueError, match="predicate"):
         PolicySpec(threshold=1, principals={}, predicate_types=frozenset())
+
+
+def test_production_root_needs_no_network_and_no_cache(tmp_path):
+    # A fresh interpreter with an empty home: TUF would create a cache or metadata dir.
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
+    code = "from signing.sigstore_verify import production_verifier; production_verifier()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    assert list(tmp_path.iterdir()) == []
