@@ -124,6 +124,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = None
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "purge-idempotency-records": {
+        "task": "registry.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
     "curation-sync-due-upstreams": {"task": "curation.tasks.upstreams_sync_due_task",
                                     "schedule": env_int("MCP_INDEX_SYNC_TICK_SECONDS", default=60)},
     "curation-reconcile-catalogs": {"task": "curation.tasks.catalogs_reconcile_task",
@@ -153,6 +157,7 @@ if not _jwt_seed:
     # Development only: derive a stable seed from the dev secret key.
     _jwt_seed = hashlib.sha256(("jwt:" + SECRET_KEY).encode()).hexdigest()
 MCP_INDEX_JWT_PRIVATE_KEY = _jwt_seed
+MCP_INDEX_IDEMPOTENCY_HOURS = env_int("MCP_INDEX_IDEMPOTENCY_HOURS", default=24)
 MCP_INDEX_MAX_VERSIONS_PER_SERVER = env_int("MCP_INDEX_MAX_VERSIONS_PER_SERVER", default=10000)
 MCP_INDEX_VERSION = env_str("MCP_INDEX_VERSION", default="0.1.0")
 MCP_INDEX_GIT_COMMIT = env_str("MCP_INDEX_GIT_COMMIT", default="unknown")

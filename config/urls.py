@@ -19,6 +19,7 @@ default_catalog = (
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
+    path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
     path(ext, include(("curation.api.urls", "curation"), namespace="curation")),
     path("c/<slug:slug>/v0/", include(("curation.api.serving_urls", "c-v0"), namespace="c-v0")),
     path("c/<slug:slug>/v0.1/", include(("curation.api.serving_urls", "c-v0.1"),
