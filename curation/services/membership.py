@@ -23,7 +23,6 @@ from curation.models import (
 from curation.rules import (
     FACT_FIELDS,
     Decisions,
-    Facts,
     Membership,
     Policy,
     RuleSpec,
@@ -82,19 +81,14 @@ def catalog_policy(catalog: Catalog) -> Policy:
                   trust_policy=catalog.trust_policy)
 
 
-def _entry_values(m: Membership, row: dict[str, Any] | None, latest: bool) -> dict[str, Any]:
+def _entry_values(m: Membership, row: dict[str, Any], latest: bool) -> dict[str, Any]:
     included = m.state == EntryState.INCLUDED
-    values: dict[str, Any] = {
+    return {
         "state": m.state, "reason": m.reason[:500], "decided_by": m.by, "decided_at": m.at,
-        "is_latest": included and latest,
+        "is_latest": latest, "status": row["status"] if included else Status.DELETED,
+        "seen_updated_at": row["updated_at"], "seen_digest": row["digest"],
+        "seen_status": row["status"],
     }
-    if row is not None:
-        values.update(status=row["status"] if included else Status.DELETED,
-                      seen_updated_at=row["updated_at"], seen_digest=row["digest"],
-                      seen_status=row["status"])
-    else:
-        values["status"] = Status.DELETED
-    return values
 
 
 def _visible_change(entry: CatalogEntry, values: dict[str, Any]) -> bool:
@@ -105,8 +99,8 @@ def _visible_change(entry: CatalogEntry, values: dict[str, Any]) -> bool:
         return True
     if entry.status != values["status"]:
         return True
-    return now_in and (entry.seen_updated_at != values.get("seen_updated_at", entry.seen_updated_at)
-                       or entry.seen_digest != values.get("seen_digest", entry.seen_digest))
+    return now_in and (entry.seen_updated_at != values["seen_updated_at"]
+                       or entry.seen_digest != values["seen_digest"])
 
 
 def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: datetime,
@@ -118,56 +112,59 @@ def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: date
     rows = list(qs.values(*fields))
     existing = {e.server_version_id: e
                 for e in CatalogEntry.objects.filter(catalog=catalog, name__in=names)}
-    trusted = {slug: satisfying(policy_slug=slug, version_ids=[r["id"] for r in rows])
+    candidates = {row["id"] for row in rows}
+    orphans = [sv_id for sv_id in existing if sv_id not in candidates]
+    if orphans:  # entries whose version left the catalog's sources
+        rows += list(ServerVersion.objects.filter(pk__in=orphans).values(*FACT_FIELDS))
+    trusted = {slug: satisfying(policy_slug=slug, version_ids=sorted(candidates))
                for slug in trust_policies_of(policy)}
     known = {e.name for e in existing.values() if e.state == EntryState.INCLUDED}
     known |= policy.decisions.approved_servers
-    by_name: dict[str, list[tuple[dict[str, Any], Facts]]] = defaultdict(list)
+    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_name[row["name"]].append((row, facts_of(row, row.get("manifest"))))
+        by_name[row["name"]].append(row)
     creates: list[CatalogEntry] = []
     updates: list[CatalogEntry] = []
     entered = left = 0
-    seen: set[int] = set()
-
-    def apply(entry: CatalogEntry | None, sv_id: int, name: str, version: str,
-              values: dict[str, Any]) -> None:
-        nonlocal entered, left
-        included = values["state"] == EntryState.INCLUDED
-        if entry is None:
-            creates.append(CatalogEntry(catalog=catalog, server_version_id=sv_id, name=name,
-                                        version=version, listed=included, updated_at=now,
-                                        **values))
-            entered += included
-            return
-        if _visible_change(entry, values):
-            values["updated_at"] = now
-            was_in = entry.state == EntryState.INCLUDED
-            entered += included and not was_in
-            left += was_in and not included
-        values["listed"] = entry.listed or included
-        if any(getattr(entry, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(entry, k, v)
-            updates.append(entry)
-
     for name, versions in by_name.items():
-        members = {row["id"]: decide(policy, f, server_known=name in known, trusted=trusted)
-                   for row, f in versions}
-        included = [row for row, _ in versions
-                    if members[row["id"]].state == EntryState.INCLUDED]
-        best = pick_latest([Candidate(r["version"], r["published_at"], r["status"] == Status.DELETED)
-                            for r in included])
-        for row, _ in versions:
-            seen.add(row["id"])
-            latest = best is not None and row["version"] == best.version
-            apply(existing.get(row["id"]), row["id"], name, row["version"],
-                  _entry_values(members[row["id"]], row, latest))
-    for sv_id, entry in existing.items():
-        if sv_id not in seen:  # gone from the catalog's sources
-            apply(entry, sv_id, entry.name, entry.version,
-                  _entry_values(Membership(EntryState.EXCLUDED, "not from a catalog source"),
-                                None, False))
+        members = {}
+        for row in versions:
+            if row["id"] in candidates:
+                members[row["id"]] = decide(policy, facts_of(row, row.get("manifest")),
+                                            server_known=name in known, trusted=trusted)
+            else:
+                members[row["id"]] = Membership(EntryState.EXCLUDED, "not from a catalog source")
+        # Latest among what the catalog serves (tombstones count as deleted): exactly what a
+        # downstream mirror recomputes from this catalog's responses.
+        listed = {}
+        for row in versions:
+            entry = existing.get(row["id"])
+            included = members[row["id"]].state == EntryState.INCLUDED
+            if included or (entry is not None and entry.listed):
+                listed[row["id"]] = Candidate(row["version"], row["published_at"],
+                                              not included or row["status"] == Status.DELETED)
+        best = pick_latest(list(listed.values()))
+        for row in versions:
+            latest = row["id"] in listed and best is not None and row["version"] == best.version
+            values = _entry_values(members[row["id"]], row, latest)
+            entry = existing.get(row["id"])
+            included = values["state"] == EntryState.INCLUDED
+            if entry is None:
+                creates.append(CatalogEntry(catalog=catalog, server_version_id=row["id"],
+                                            name=name, version=row["version"], listed=included,
+                                            updated_at=now, **values))
+                entered += included
+                continue
+            if _visible_change(entry, values):
+                values["updated_at"] = now
+                was_in = entry.state == EntryState.INCLUDED
+                entered += included and not was_in
+                left += was_in and not included
+            values["listed"] = entry.listed or included
+            if any(getattr(entry, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(entry, k, v)
+                updates.append(entry)
     CatalogEntry.objects.bulk_create(creates, batch_size=1000)
     CatalogEntry.objects.bulk_update(updates, _ENTRY_FIELDS, batch_size=500)
     return entered, left, len(creates) + len(updates)
