@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import json
 import threading
@@ -31,6 +32,7 @@ class FakeRegistry:
 
     def __init__(self, entries: list[dict[str, Any]]) -> None:
         self.entries: dict[tuple[str, str], dict[str, Any]] = {}
+        self._keys: list[tuple[str, str]] | None = None
         for entry in entries:
             self.put(entry)
         self.faults: deque[tuple[Any, ...]] = deque()
@@ -50,6 +52,12 @@ class FakeRegistry:
     def put(self, entry: dict[str, Any]) -> None:
         server = entry["server"]
         self.entries[(server["name"], server["version"])] = copy.deepcopy(entry)
+        self._keys = None
+
+    def remove(self, key: tuple[str, str]) -> None:
+        del self.entries[key]
+        self._keys = None
+        self._relatest(key[0])
 
     def set_status(self, name: str, version: str, status: str, message: str = "") -> None:
         """A status change as the official registry makes it: updatedAt moves."""
@@ -81,12 +89,13 @@ class FakeRegistry:
         include_deleted = since is not None or params.get("include_deleted", ["false"])[0] == "true"
         cursor = params.get("cursor", [None])[0]
         after = tuple(json.loads(base64.urlsafe_b64decode(cursor))) if cursor else None
+        if self._keys is None or len(self._keys) != len(self.entries):
+            self._keys = sorted(self.entries)
+        start = bisect.bisect_right(self._keys, after) if after is not None else 0
         rows = []
-        for key in sorted(self.entries):
+        for key in self._keys[start:]:
             entry = self.entries[key]
             meta = entry["_meta"][OFFICIAL]
-            if after is not None and key <= after:
-                continue
             if not include_deleted and meta["status"] == "deleted":
                 continue
             if since is not None and _parse(meta["updatedAt"]) <= _parse(since):

@@ -151,8 +151,7 @@ def test_full_sync_marks_what_vanished_and_never_deletes(fake_registry):
     multi = {k[0] for k in fake_registry.entries if sum(1 for n, _ in fake_registry.entries if n == k[0]) > 1}
     gone = next(k for k, e in fake_registry.entries.items()
                 if e["_meta"][OFFICIAL]["isLatest"] and k[0] in multi)
-    del fake_registry.entries[gone]
-    fake_registry._relatest(gone[0])
+    fake_registry.remove(gone)
     report = sync(full=True)
     assert report.vanished == 1 and report.mode == "full"
     sv = ServerVersion.objects.get(name=gone[0], version=gone[1])
