@@ -124,6 +124,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = None
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "signing-verify-pending": {
+        "task": "signing.tasks.verify_pending",
+        "schedule": 300.0,
+    },
     "purge-idempotency-records": {
         "task": "registry.tasks.purge_idempotency_records",
         "schedule": 3600.0,
