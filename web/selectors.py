@@ -197,7 +197,15 @@ def server_page(sv: ServerVersion) -> ServerPage:
     return ServerPage(version=sv, versions=server_versions(sv.name), launches=launches,
                       repository_url=http_url(repository.get("url")),
                       website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
-                      pretty_json=json.dumps(manifest, indent=2, ensure_ascii=False))
+                      pretty_json=_pretty(sv.manifest_text))
+
+
+def _pretty(text: str) -> str:
+    """The stored manifest text indented, keeping the publisher's key order."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
 
 
 def namespace_summary(namespace: str) -> dict[str, int]:
