@@ -84,7 +84,11 @@
     if (button) { copy(button); }
   });
   document.addEventListener("DOMContentLoaded", function () { initTabs(document); });
-  document.addEventListener("htmx:afterSwap", function (ev) { initTabs(ev.target); });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    initTabs(ev.target);
+    var count = ev.target.id === "results" ? document.getElementById("result-count") : null;
+    if (count) { announce(count.textContent.replace(/\s+/g, " ").trim()); }
+  });
   // "/" focuses search, as on most package indexes.
   document.addEventListener("keydown", function (ev) {
     var q = document.getElementById("id_q");

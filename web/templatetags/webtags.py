@@ -40,3 +40,11 @@ def inputs(value: Any) -> list[dict[str, Any]]:
 def get(value: Any, key: str) -> Any:
     """`mapping|get:"key"` for keys that are not valid template identifiers ($schema…)."""
     return value.get(key) if isinstance(value, dict) else None
+
+
+@register.filter
+def pattern_namespace(pattern: str) -> str:
+    """`io.github.acme/*` -> `io.github.acme`; "" for patterns that are not a whole namespace."""
+    if isinstance(pattern, str) and pattern.endswith("/*") and "*" not in pattern[:-1]:
+        return pattern[:-2]
+    return ""
