@@ -11,6 +11,7 @@ ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
+    path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
     path("v0/", include(("registry.api.urls", "v0"), namespace="v0")),
     path("v0.1/", include(("registry.api.urls", "v0.1"), namespace="v0.1")),
     # Unknown API paths answer problem+json even with DEBUG on.
