@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from registry.models import Status
+from web import trust
 from web.selectors import REGISTRY_TYPES, SORTS, TRANSPORTS, Filters
 
 MAX_TOKEN_DAYS = 366
@@ -27,8 +30,18 @@ class SearchForm(forms.Form):
     status = forms.ChoiceField(required=False, label="Status", choices=[
         ("", "Active and deprecated"), *[(s, s) for s in Status.values]])
     namespace = forms.CharField(required=False, max_length=200, label="Namespace")
+    policy = forms.ChoiceField(required=False, label="Trust policy")
     sort = forms.ChoiceField(required=False, label="Sort", choices=[
         ("name", "Name"), ("updated", "Recently updated"), ("published", "Recently published")])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        policies = trust.policy_choices()
+        if policies:
+            self.fields["policy"].choices = [("", "Any (or none)"), *[
+                (slug, f"Satisfies {title or slug}") for slug, title in policies]]
+        else:
+            del self.fields["policy"]
 
     def filters(self) -> Filters:
         """The validated filters (fields that failed validation are ignored)."""

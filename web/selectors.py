@@ -15,7 +15,7 @@ from django.utils import timezone
 from registry.auth.permissions import pattern_covers
 from registry.models import ApiToken, ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
-from web import clientconfig
+from web import clientconfig, trust
 
 REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")
 TRANSPORTS = ("stdio", "streamable-http", "sse")
@@ -39,6 +39,7 @@ class Filters:
     kind: str = ""  # remote | package
     status: str = ""
     namespace: str = ""
+    policy: str = ""  # slug of a trust policy the version must satisfy
     sort: str = "name"
 
 
@@ -132,6 +133,8 @@ def server_search(filters: Filters) -> ServerVersionQuerySet:
         qs = qs.filter(_contains("remotes", {}, '"remotes":[{'))
     elif filters.kind == "package":
         qs = qs.filter(_contains("packages", {}, '"packages":[{'))
+    if filters.policy:
+        qs = trust.satisfying(qs, filters.policy)
     return qs.order_by(*SORTS.get(filters.sort, SORTS["name"])).only(*CARD_FIELDS)
 
 
@@ -167,6 +170,7 @@ class ServerPage:
     website_url: str
     icon: str
     pretty_json: str
+    trust: trust.TrustView
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -197,7 +201,7 @@ def server_page(sv: ServerVersion) -> ServerPage:
     return ServerPage(version=sv, versions=server_versions(sv.name), launches=launches,
                       repository_url=http_url(repository.get("url")),
                       website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
-                      pretty_json=_pretty(sv.manifest_text))
+                      pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv))
 
 
 def _pretty(text: str) -> str:
