@@ -9,7 +9,7 @@ os.environ.setdefault("MCP_INDEX_JWT_PRIVATE_KEY", "11" * 32)
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.pop("CELERY_BROKER_URL", None)
 
-from config.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: F403
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

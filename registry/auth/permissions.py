@@ -55,3 +55,12 @@ def namespace_grants(namespace: str, *, subdomains: bool = False) -> list[Permis
 def reverse_domain(domain: str) -> str:
     """`example.com` -> `com.example` (the namespace a domain proof grants)."""
     return ".".join(reversed(domain.strip(".").lower().split(".")))
+
+
+def pattern_covers(granted: str, requested: str) -> bool:
+    """True when every name `requested` matches is also matched by `granted`."""
+    if granted == "*":
+        return True
+    if granted.endswith("*"):
+        return requested.startswith(granted[:-1])
+    return granted == requested

@@ -1,0 +1,61 @@
+# MCP Index — run `make help` for the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mcp_index
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## Create .venv and install the project with dev tools
+
+.PHONY: run
+run: $(VENV)/.installed ## Migrate, load demo data and serve on 127.0.0.1:$(PORT) (SQLite unless DATABASE_URL)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_demo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(VENV)/bin/gunicorn config.wsgi:application \
+		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile - --log-level info
+
+.PHONY: services
+services: ## Make sure PostgreSQL and Redis are reachable (installs and starts them if not)
+	bash deploy/ensure-services.sh
+
+.PHONY: test
+test: $(VENV)/.installed services ## Run the whole test suite on PostgreSQL and Redis
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff, Django system checks and a migrations check
+	$(VENV)/bin/ruff check .
+	DJANGO_DEBUG=1 $(PY) manage.py check
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+.PHONY: typecheck
+typecheck: $(VENV)/.installed ## mypy on services and tasks
+	DJANGO_DEBUG=1 $(VENV)/bin/mypy
+
+.PHONY: worker
+worker: $(VENV)/.installed ## Start a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+	$(VENV)/bin/celery -A config worker --loglevel=info
+
+.PHONY: beat
+beat: $(VENV)/.installed ## Start the Celery beat scheduler (periodic syncs and reconciles)
+	$(VENV)/bin/celery -A config beat --loglevel=info
+
+.PHONY: bench
+bench: $(VENV)/.installed ## Load 66,000 versions into PostgreSQL and measure the read API (see bench/)
+	bash bench/run_api_bench.sh

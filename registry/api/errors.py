@@ -1,0 +1,83 @@
+"""RFC 9457 problem+json for every API error, in the official registry's shape."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpResponse
+from rest_framework import exceptions
+from rest_framework.views import exception_handler
+
+from registry.errors import InvalidManifest, RegistryError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Problem(exceptions.APIException):
+    """Raise from a view to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, errors: list[Any] | None = None) -> None:
+        super().__init__(detail)
+        self.status_code = status
+        self.problem_detail = detail
+        self.errors = errors or []
+
+
+def problem_body(status: int, detail: str, errors: list[Any] | None = None) -> dict[str, Any]:
+    """`{"title","status","detail","errors":[{"message",…}]}` as Huma writes it."""
+    body: dict[str, Any] = {"title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+    return body
+
+
+def problem_response(status: int, detail: str, errors: list[Any] | None = None,
+                     headers: dict[str, str] | None = None) -> HttpResponse:
+    """A ready problem+json response (for middleware and plain Django views)."""
+    response = HttpResponse(json.dumps(problem_body(status, detail, errors)), status=status,
+                            content_type=PROBLEM_CONTENT_TYPE)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def registry_error_response(exc: RegistryError) -> HttpResponse:
+    """Map a domain error to its problem response (422s list the validation issues)."""
+    errors: list[Any] = exc.errors
+    if isinstance(exc, InvalidManifest):
+        errors = [{"message": i.message, "location": i.path or "body", "type": i.type,
+                   "reference": i.reference} for i in exc.result.errors]
+    return problem_response(exc.status, exc.message, errors)
+
+
+def _drf_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            out += _drf_errors(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(detail, list):
+        return [e for item in detail for e in _drf_errors(item, prefix)]
+    return [{"message": str(detail), "location": prefix or "body"}]
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
+    """DRF exception handler: every error leaves as problem+json."""
+    if isinstance(exc, RegistryError):
+        return registry_error_response(exc)
+    if isinstance(exc, Problem):
+        return problem_response(exc.status_code, exc.problem_detail, exc.errors)
+    if isinstance(exc, exceptions.ParseError):
+        return problem_response(400, f"Malformed JSON body: {exc.detail}")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return problem_response(415, str(exc.detail))
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data.get("detail") if isinstance(response.data, dict) else None
+    if detail is not None and len(response.data) == 1:
+        return problem_response(response.status_code, str(detail))
+    return problem_response(response.status_code, "Request validation failed",
+                            _drf_errors(response.data))

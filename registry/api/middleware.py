@@ -1,0 +1,62 @@
+"""HTTP behaviour shared by every API path: body limits, trailing slashes, NUL bytes, CORS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+
+from registry.api.errors import problem_response
+
+API_PREFIXES = ("/v0/", "/v0.1/", "/c/")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1")
+
+
+class BodySizeLimitMiddleware:
+    """413 for any body over MCP_INDEX_MAX_BODY_BYTES, before anything reads it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.MCP_INDEX_MAX_BODY_BYTES
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            size = int(length)
+        except ValueError:
+            return problem_response(400, "Invalid Content-Length header")
+        if size > limit:
+            return problem_response(413, f"Request body is {size} bytes; the limit is {limit}")
+        return self.get_response(request)
+
+
+class PermanentRedirect308(HttpResponsePermanentRedirect):
+    status_code = 308
+
+
+class ApiPathMiddleware:
+    """Official quirks: 308 on a trailing slash, 400 on NUL bytes, open CORS for the API."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        if not is_api_path(path):
+            return self.get_response(request)
+        if "\x00" in path or "\x00" in request.META.get("QUERY_STRING", ""):
+            return problem_response(400, "NUL bytes are not allowed in the URL")
+        if path.endswith("/") and len(path) > 1:
+            target = path.rstrip("/")
+            query = request.META.get("QUERY_STRING")
+            return PermanentRedirect308(target + (f"?{query}" if query else ""))
+        preflight = request.method == "OPTIONS"
+        response = HttpResponse(status=204) if preflight else self.get_response(request)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+        return response

@@ -1,0 +1,44 @@
+"""Pure helpers on server.json documents: canonical digest, compact text, derived columns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import rfc8785
+
+OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official"
+PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
+
+
+def compact_json(document: Any) -> str:
+    """Compact JSON keeping key order: the text stored and served for a manifest."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_digest(document: Any) -> str:
+    """sha256 hex of the RFC 8785 (JCS) canonical form: what signatures are made over."""
+    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+def namespace_of(name: str) -> str:
+    """`io.github.acme/db` -> `io.github.acme`."""
+    return name.split("/", 1)[0]
+
+
+def search_text_of(document: dict[str, Any]) -> str:
+    """Lower-cased name, title and description, the text `search` matches against."""
+    parts = [document.get("name"), document.get("title"), document.get("description")]
+    return " ".join(p for p in parts if isinstance(p, str)).lower()
+
+
+def remote_urls_of(document: dict[str, Any]) -> list[str]:
+    """The remote URLs a manifest declares (deduplicated, in order)."""
+    urls: list[str] = []
+    remotes = document.get("remotes")
+    for remote in remotes if isinstance(remotes, list) else []:
+        url = remote.get("url") if isinstance(remote, dict) else None
+        if isinstance(url, str) and url and url not in urls:
+            urls.append(url)
+    return urls
