@@ -165,12 +165,15 @@ def _get_once(
     body = bytearray()
     size = 0
     try:
-        with client, client.stream(
-            "GET",
-            pinned,
-            headers={**headers, "Host": host_header},
-            extensions={"sni_hostname": host},
-        ) as response:
+        with (
+            client,
+            client.stream(
+                "GET",
+                pinned,
+                headers={**headers, "Host": host_header},
+                extensions={"sni_hostname": host},
+            ) as response,
+        ):
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:

@@ -91,9 +91,7 @@ def unverified_issuer(token: str) -> str:
     return issuer
 
 
-def verify_id_token(
-    token: str, *, issuer: str, audiences: Iterable[str], method: str
-) -> dict[str, Any]:
+def verify_id_token(token: str, *, issuer: str, audiences: Iterable[str], method: str) -> dict[str, Any]:
     """Verify signature, issuer, audience and lifetime; record it against replay; return claims."""
     audiences = [a for a in audiences if a]
     if not audiences:

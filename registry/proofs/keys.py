@@ -75,9 +75,7 @@ def check_timestamp(timestamp: str, *, now: datetime | None = None) -> datetime:
     skew = timedelta(seconds=settings.MCP_INDEX_PROOF_MAX_SKEW_SECONDS)
     current = now or datetime.now(UTC)
     if abs(current - moment) > skew:
-        raise ProofError(
-            f"timestamp is outside the allowed window of ±{skew.seconds} s; sign a fresh one"
-        )
+        raise ProofError(f"timestamp is outside the allowed window of ±{skew.seconds} s; sign a fresh one")
     return moment
 
 

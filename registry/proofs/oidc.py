@@ -63,9 +63,7 @@ def _provider(raw: Any) -> OidcProvider:
             raise ImproperlyConfigured(f"MCP_INDEX_OIDC_PROVIDERS: bad grant {item!r}")
         grants.append(Grant(action=action, pattern=item["pattern"]))
     if not audiences or not grants:
-        raise ImproperlyConfigured(
-            f"MCP_INDEX_OIDC_PROVIDERS: {raw['issuer']} needs an audience and grants"
-        )
+        raise ImproperlyConfigured(f"MCP_INDEX_OIDC_PROVIDERS: {raw['issuer']} needs an audience and grants")
     return OidcProvider(
         issuer=raw["issuer"],
         audiences=audiences,
@@ -99,9 +97,7 @@ def verify_oidc(*, oidc_token: str) -> ProofResult:
     provider = next((p for p in configured if p.issuer.rstrip("/") == issuer.rstrip("/")), None)
     if provider is None:
         raise ProofError(f"issuer {issuer} is not trusted by this registry")
-    claims = verify_id_token(
-        oidc_token, issuer=provider.issuer, audiences=provider.audiences, method=METHOD
-    )
+    claims = verify_id_token(oidc_token, issuer=provider.issuer, audiences=provider.audiences, method=METHOD)
     for claim, accepted in provider.required_claims:
         if claims.get(claim) not in accepted:
             raise ProofError(f"oidc_token claim {claim!r} does not have a required value")

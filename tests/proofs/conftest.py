@@ -46,9 +46,7 @@ def outbound(settings) -> None:
 def proof_host(http_server, settings, outbound) -> FakeHTTPServer:
     """A plain-http host for PROOF_DOMAIN, wired into MCP_INDEX_PROOF_HTTP_URL."""
     server = http_server()
-    settings.MCP_INDEX_PROOF_HTTP_URL = (
-        f"http://{{domain}}:{server.port}/.well-known/mcp-registry-auth"
-    )
+    settings.MCP_INDEX_PROOF_HTTP_URL = f"http://{{domain}}:{server.port}/.well-known/mcp-registry-auth"
     settings.MCP_INDEX_PROOF_HTTP_TIMEOUT_SECONDS = 1
     return server
 

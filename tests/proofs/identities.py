@@ -77,9 +77,14 @@ class FakeIssuer:
     def mint(self, *, key: Any = None, kid: str | None = None, **claims: Any) -> str:
         """A signed ID token; claims default to a fresh, valid token from this issuer."""
         now = int(time.time())
-        body = {"iss": self.issuer, "iat": now, "nbf": now, "exp": now + 300,
-                "jti": uuid.uuid4().hex, "sub": "subject"}
+        body = {
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+            "sub": "subject",
+        }
         body.update(claims)
         body = {k: v for k, v in body.items() if v is not None}
-        return jwt.encode(body, key or self.key, algorithm="ES256",
-                          headers={"kid": kid or self.kid})
+        return jwt.encode(body, key or self.key, algorithm="ES256", headers={"kid": kid or self.kid})

@@ -29,9 +29,7 @@ def test_valid_proof_grants_reversed_domain(api, proof_host, algorithm):
     assert set(body) == {"registry_token", "expires_at"}
     claims = verify_token(body["registry_token"])
     assert claims.auth_method == "http"
-    assert [(p.action, p.resource) for p in claims.permissions] == [
-        ("publish", "test.example.proof/*")
-    ]
+    assert [(p.action, p.resource) for p in claims.permissions] == [("publish", "test.example.proof/*")]
     assert proof_host.requests[0].headers["host"] == f"{PROOF_DOMAIN}:{proof_host.port}"
     event = AuditEvent.objects.get(action="registry.auth.login")
     assert event.actor == f"http:{PROOF_DOMAIN}"
@@ -132,8 +130,7 @@ def test_ip_literal_domain_is_refused(api, proof_host):
     assert response.status_code == 401
     assert "invalid domain" in response.json()["detail"]
     with pytest.raises(OutboundError, match="IP address literals"):
-        guarded_get(f"http://127.0.0.1:{proof_host.port}/", max_bytes=10, timeout=1,
-                    allow_http=True)
+        guarded_get(f"http://127.0.0.1:{proof_host.port}/", max_bytes=10, timeout=1, allow_http=True)
     with pytest.raises(OutboundError, match="IP address literals"):
         guarded_get("https://[::1]/", max_bytes=10, timeout=1)
 
@@ -181,8 +178,17 @@ def test_loopback_address_needs_the_allow_list(api, proof_host, settings):
 
 @pytest.mark.parametrize(
     "address",
-    ["10.1.2.3", "192.168.0.1", "169.254.169.254", "100.64.0.1", "64:ff9b::a9fe:a9fe",
-     "::ffff:127.0.0.1", "fe80::1", "fd00::1", "0.0.0.0"],
+    [
+        "10.1.2.3",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "64:ff9b::a9fe:a9fe",
+        "::ffff:127.0.0.1",
+        "fe80::1",
+        "fd00::1",
+        "0.0.0.0",
+    ],
 )
 def test_private_addresses_are_refused(settings, address):
     settings.MCP_INDEX_OUTBOUND_HOSTS = {"internal.example.test": address}
