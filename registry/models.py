@@ -56,8 +56,10 @@ class ServerVersion(models.Model):
                                    name="server_version_status_valid"),
         ]
         indexes = [
-            models.Index(fields=["is_latest", "name", "version"], name="sv_latest_list"),
-            models.Index(fields=["status", "name", "version"], name="sv_status_list"),
+            # Covers list filters in (name, version) order so a page's ids come from an
+            # index-only scan; the wide rows are then fetched by id (see selectors.list_page).
+            models.Index(fields=["name", "version"], name="sv_list_cover",
+                         include=["id", "status", "is_latest", "updated_at", "search_text"]),
         ]
 
     def __str__(self) -> str:

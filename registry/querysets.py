@@ -30,8 +30,8 @@ class ServerVersionQuerySet(models.QuerySet):
     def after(self, name: str, version: str) -> ServerVersionQuerySet:
         """Keyset seek past (name, version), a row comparison the (name, version) index serves."""
         return self.filter(
-            RawSQL("(registry_serverversion.name, registry_serverversion.version) > (%s, %s)",
-                   (name, version), output_field=models.BooleanField())
+            RawSQL("(name, version) > (%s, %s)", (name, version),
+                   output_field=models.BooleanField())
         )
 
     def in_list_order(self) -> ServerVersionQuerySet:

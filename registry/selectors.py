@@ -138,12 +138,16 @@ def filter_list(qs: ServerVersionQuerySet, query: ListQuery) -> ServerVersionQue
 
 
 def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page:
-    """One keyset page in (name, version) order: a single query."""
+    """One keyset page in (name, version) order, as a single query.
+
+    The inner query picks the page's ids from the covering index; only those rows are read.
+    """
     qs = filter_list(qs if qs is not None else ServerVersion.objects.all(), query)
     if query.after is not None:
         qs = qs.after(*query.after)
-    values = list(qs.in_list_order().values_list(*ENTRY_FIELDS, "name", "version")
-                  [: query.limit + 1])
+    page_ids = qs.in_list_order().values("id")[: query.limit + 1]
+    values = list(ServerVersion.objects.filter(id__in=page_ids).in_list_order()
+                  .values_list(*ENTRY_FIELDS, "name", "version"))
     more = len(values) > query.limit
     values = values[: query.limit]
     rows = rows_of(v[: len(ENTRY_FIELDS)] for v in values)

@@ -1,0 +1,1 @@
+"""The `mcp-index` command-line client: a small HTTP client that never imports Django."""

@@ -1,0 +1,1 @@
+"""Sub-commands; each module registers its parsers and handlers on the main parser."""
