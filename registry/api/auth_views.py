@@ -46,7 +46,7 @@ class GitHubTokenSerializer(serializers.Serializer):
 class ProofLoginView(RegistryView):
     """Validate the body, verify the proof, answer `{"registry_token","expires_at"}`."""
 
-    authentication_classes: ClassVar[list[type]] = []
+    authentication_classes: list[type] = []
     serializer_class: ClassVar[type[serializers.Serializer]]
 
     def verify(self, request: Request, data: dict[str, Any]) -> ProofResult:

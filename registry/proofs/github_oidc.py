@@ -27,7 +27,7 @@ def verify_github_oidc(*, oidc_token: str, audiences: Iterable[str]) -> ProofRes
     owner = claims.get("repository_owner")
     if not isinstance(owner, str) or not _OWNER.match(owner):
         raise ProofError("oidc_token has no usable repository_owner claim")
-    evidence = {
+    evidence: dict[str, str] = {
         k: str(claims[k]) for k in ("sub", "repository", "workflow_ref", "ref", "run_id") if k in claims
     }
     return ProofResult(

@@ -50,13 +50,13 @@ def parse_record(text: str) -> PublicKeyRecord | None:
     if algorithm not in ALGORITHMS:
         raise ProofError(f"key record has unsupported algorithm k={algorithm!r}")
     try:
-        key = base64.b64decode(fields.get("p", ""), validate=True)
+        raw = base64.b64decode(fields.get("p", ""), validate=True)
     except binascii.Error as exc:
         raise ProofError("key record p= is not valid base64") from exc
     expected = 32 if algorithm == "ed25519" else 49
-    if len(key) != expected:
+    if len(raw) != expected:
         raise ProofError(f"key record p= must be a {expected}-byte {algorithm} public key")
-    return PublicKeyRecord(algorithm=algorithm, key=key)
+    return PublicKeyRecord(algorithm=algorithm, key=raw)
 
 
 def parse_records(texts: list[str]) -> list[PublicKeyRecord]:
