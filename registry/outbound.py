@@ -149,8 +149,8 @@ def _get_once(
     host = validate_hostname(parsed.host)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     ip = resolve_checked(host, port)
-    netloc = f"[{ip}]" if ip.version == 6 else str(ip)
-    pinned = parsed.copy_with(host=netloc.strip("[]"), port=port)
+    # Connect to the address that was checked, not to whatever a second lookup returns.
+    pinned = parsed.copy_with(host=str(ip), port=port)
     host_header = host if parsed.port is None else f"{host}:{parsed.port}"
     remaining = deadline - time.monotonic()
     if remaining <= 0:
