@@ -123,7 +123,12 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = None
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "purge-idempotency-records": {
+        "task": "registry.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
+}
 
 # --- MCP Index ---
 # Our reverse-DNS namespace: our `_meta` keys and our custom endpoints live under it.
@@ -142,6 +147,7 @@ if not _jwt_seed:
     # Development only: derive a stable seed from the dev secret key.
     _jwt_seed = hashlib.sha256(("jwt:" + SECRET_KEY).encode()).hexdigest()
 MCP_INDEX_JWT_PRIVATE_KEY = _jwt_seed
+MCP_INDEX_IDEMPOTENCY_HOURS = env_int("MCP_INDEX_IDEMPOTENCY_HOURS", default=24)
 MCP_INDEX_MAX_VERSIONS_PER_SERVER = env_int("MCP_INDEX_MAX_VERSIONS_PER_SERVER", default=10000)
 MCP_INDEX_VERSION = env_str("MCP_INDEX_VERSION", default="0.1.0")
 MCP_INDEX_GIT_COMMIT = env_str("MCP_INDEX_GIT_COMMIT", default="unknown")

@@ -272,12 +272,15 @@ def version_ingest(*, entry: Any, origin: str, now: datetime | None = None,
     except (ValueError, TypeError) as exc:  # e.g. integers outside the I-JSON range
         return IngestOutcome("rejected", name=name, version=version, reason=str(exc))
     now = now or timezone.now()
-    official = meta.get(OFFICIAL_META_KEY) if isinstance(meta.get(OFFICIAL_META_KEY), dict) else {}
-    status = official.get("status") if official.get("status") in Status.values else Status.ACTIVE
+    raw_official = meta.get(OFFICIAL_META_KEY)
+    official: dict[str, Any] = raw_official if isinstance(raw_official, dict) else {}
+    raw_status = official.get("status")
+    status = raw_status if isinstance(raw_status, str) and raw_status in Status.values else Status.ACTIVE
     published = _parse_time(official.get("publishedAt")) or now
     updated = _parse_time(official.get("updatedAt")) or published
     changed_at = _parse_time(official.get("statusChangedAt")) or updated
-    message = official.get("statusMessage") if isinstance(official.get("statusMessage"), str) else ""
+    raw_message = official.get("statusMessage")
+    message = raw_message if isinstance(raw_message, str) else ""
     issues = [i.as_dict() for i in validate_manifest(document).issues if i.severity == "error"]
     values = {
         **columns, "namespace": namespace_of(name), "status": status,

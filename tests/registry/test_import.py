@@ -87,3 +87,19 @@ def test_demo_data_loads_twice_without_duplicates():
     assert count > 300
     call_command("load_demo", stdout=StringIO())
     assert ServerVersion.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_from_a_registry_url_follows_cursors(live_server, tmp_path, settings):
+    entries = load_json(SNAPSHOT)[:120]
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(entries))
+    run_import(str(path))
+    before = {(sv.name, sv.version, sv.digest) for sv in ServerVersion.objects.all()}
+    # The live server reads the same database, so every entry comes back as already known:
+    # what matters is that both pages (limit 100) were walked and nothing was rejected.
+    out = run_import(f"{live_server.url}/v0.1/servers")
+    counts = dict(part.split("=") for part in out.split())
+    assert int(counts["updated"]) + int(counts["unchanged"]) == 120
+    assert counts["created"] == counts["rejected"] == "0"
+    assert {(sv.name, sv.version, sv.digest) for sv in ServerVersion.objects.all()} == before
