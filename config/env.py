@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -58,3 +59,16 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_json(name: str, default: Any = _MISSING) -> Any:
+    """A JSON-encoded variable (objects and lists for structured settings)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        if default is _MISSING:
+            raise ImproperlyConfiguredEnv(f"environment variable {name} is required")
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfiguredEnv(f"environment variable {name} must be valid JSON") from exc

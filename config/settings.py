@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
+from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "registry",
     "curation",
     "signing",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,6 +126,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = None
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "signing-verify-pending": {
+        "task": "signing.tasks.verify_pending",
+        "schedule": 300.0,
+    },
     "purge-idempotency-records": {
         "task": "registry.tasks.purge_idempotency_records",
         "schedule": 3600.0,
@@ -163,6 +169,26 @@ MCP_INDEX_VERSION = env_str("MCP_INDEX_VERSION", default="0.1.0")
 MCP_INDEX_GIT_COMMIT = env_str("MCP_INDEX_GIT_COMMIT", default="unknown")
 MCP_INDEX_BUILD_TIME = env_str("MCP_INDEX_BUILD_TIME", default="unknown")
 
+# --- Web pages: Django accounts, plus OpenID Connect single sign-on when configured. ---
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:account"
+LOGOUT_REDIRECT_URL = "web:home"
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", default="")
+MCP_INDEX_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if MCP_INDEX_OIDC_ENABLED:
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", default="")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", default="RS256")
+    OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", default="openid email profile")
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "mozilla_django_oidc.auth.OIDCAuthenticationBackend",
+    ]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -175,3 +201,67 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# ---------------------------------------------------------------------------------------
+# --- Namespace proofs, package ownership checks and the outbound SSRF guard ---
+# Documented in docs/settings-proofs.md. Read at call time, so tests override them freely.
+INSTALLED_APPS += ["registry.proofs"]  # the replay ledger (ProofUse)
+
+# Outbound fetches a user can point somewhere (HTTP proof, MCPB downloads) go through
+# registry.outbound: resolve first, refuse private/loopback/link-local/CGNAT/NAT64 addresses.
+MCP_INDEX_OUTBOUND_ALLOW_CIDRS = env_list("MCP_INDEX_OUTBOUND_ALLOW_CIDRS", default=[])
+MCP_INDEX_OUTBOUND_HOSTS = dict(
+    item.split("=", 1) for item in env_list("MCP_INDEX_OUTBOUND_HOSTS", default=[]) if "=" in item
+)
+MCP_INDEX_OUTBOUND_CA_BUNDLE = env_str("MCP_INDEX_OUTBOUND_CA_BUNDLE", default="")
+
+MCP_INDEX_PROOF_MAX_SKEW_SECONDS = env_int("MCP_INDEX_PROOF_MAX_SKEW_SECONDS", default=15)
+MCP_INDEX_PROOF_HTTP_URL = env_str(
+    "MCP_INDEX_PROOF_HTTP_URL", default="https://{domain}/.well-known/mcp-registry-auth"
+)
+MCP_INDEX_PROOF_HTTP_TIMEOUT_SECONDS = env_int("MCP_INDEX_PROOF_HTTP_TIMEOUT_SECONDS", default=5)
+MCP_INDEX_PROOF_HTTP_MAX_BYTES = env_int("MCP_INDEX_PROOF_HTTP_MAX_BYTES", default=4096)
+MCP_INDEX_PROOF_DNS_NAMESERVERS = env_list("MCP_INDEX_PROOF_DNS_NAMESERVERS", default=[])
+MCP_INDEX_PROOF_DNS_TIMEOUT_SECONDS = env_int("MCP_INDEX_PROOF_DNS_TIMEOUT_SECONDS", default=5)
+MCP_INDEX_GITHUB_OIDC_ISSUER = env_str(
+    "MCP_INDEX_GITHUB_OIDC_ISSUER", default="https://token.actions.githubusercontent.com"
+)
+MCP_INDEX_GITHUB_OIDC_AUDIENCE = env_list("MCP_INDEX_GITHUB_OIDC_AUDIENCE", default=[])
+MCP_INDEX_OIDC_PROVIDERS = env_json("MCP_INDEX_OIDC_PROVIDERS", default=[])
+MCP_INDEX_OIDC_JWKS_CACHE_SECONDS = env_int("MCP_INDEX_OIDC_JWKS_CACHE_SECONDS", default=600)
+MCP_INDEX_GITHUB_API_URL = env_str("MCP_INDEX_GITHUB_API_URL", default="https://api.github.com")
+MCP_INDEX_PROOF_FETCH_TIMEOUT_SECONDS = env_int("MCP_INDEX_PROOF_FETCH_TIMEOUT_SECONDS", default=10)
+
+MCP_INDEX_OWNERSHIP_CHECKS = env_bool("MCP_INDEX_OWNERSHIP_CHECKS", default=True)
+MCP_INDEX_OWNERSHIP_SKIP = env_list("MCP_INDEX_OWNERSHIP_SKIP", default=[])
+MCP_INDEX_OWNERSHIP_TIMEOUT_SECONDS = env_int("MCP_INDEX_OWNERSHIP_TIMEOUT_SECONDS", default=30)
+MCP_INDEX_OWNERSHIP_NPM_URL = env_str("MCP_INDEX_OWNERSHIP_NPM_URL", default="https://registry.npmjs.org")
+MCP_INDEX_OWNERSHIP_NPM_AUTH = env_str("MCP_INDEX_OWNERSHIP_NPM_AUTH", default="")
+MCP_INDEX_OWNERSHIP_PYPI_URL = env_str("MCP_INDEX_OWNERSHIP_PYPI_URL", default="https://pypi.org")
+MCP_INDEX_OWNERSHIP_PYPI_AUTH = env_str("MCP_INDEX_OWNERSHIP_PYPI_AUTH", default="")
+MCP_INDEX_OWNERSHIP_NUGET_URL = env_str(
+    "MCP_INDEX_OWNERSHIP_NUGET_URL", default="https://api.nuget.org/v3/index.json"
+)
+MCP_INDEX_OWNERSHIP_NUGET_AUTH = env_str("MCP_INDEX_OWNERSHIP_NUGET_AUTH", default="")
+MCP_INDEX_OWNERSHIP_CARGO_URL = env_str("MCP_INDEX_OWNERSHIP_CARGO_URL", default="https://crates.io")
+MCP_INDEX_OWNERSHIP_CARGO_AUTH = env_str("MCP_INDEX_OWNERSHIP_CARGO_AUTH", default="")
+MCP_INDEX_OWNERSHIP_OCI_REGISTRIES = env_json(
+    "MCP_INDEX_OWNERSHIP_OCI_REGISTRIES",
+    default={
+        "docker.io": "https://registry-1.docker.io",
+        "ghcr.io": "https://ghcr.io",
+        "quay.io": "https://quay.io",
+        "mcr.microsoft.com": "https://mcr.microsoft.com",
+        "*.pkg.dev": "https://{host}",
+        "*.azurecr.io": "https://{host}",
+    },
+)
+MCP_INDEX_OWNERSHIP_OCI_AUTH = env_json("MCP_INDEX_OWNERSHIP_OCI_AUTH", default={})
+MCP_INDEX_OWNERSHIP_MCPB_HOSTS = env_list(
+    "MCP_INDEX_OWNERSHIP_MCPB_HOSTS", default=["github.com", "gitlab.com"]
+)
+MCP_INDEX_OWNERSHIP_MCPB_MAX_BYTES = env_int(
+    "MCP_INDEX_OWNERSHIP_MCPB_MAX_BYTES", default=64 * 1024 * 1024
+)
+# --- end of namespace proofs / ownership block ---
+# ---------------------------------------------------------------------------------------

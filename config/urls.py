@@ -29,6 +29,7 @@ urlpatterns = [
     path("v0.1/", include(("registry.api.urls", "v0.1"), namespace="v0.1")),
     # Unknown API paths answer problem+json even with DEBUG on.
     re_path(r"^(?:v0|v0\.1|c)(?:/.*)?$", errors_views.not_found),
+    path("", include("web.urls")),
 ]
 
 handler404 = errors_views.not_found

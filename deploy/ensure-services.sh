@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make PostgreSQL and Redis reachable on 127.0.0.1 for the test suite; install them with
-# apt-get and start them when they are not (a fresh Debian machine has neither).
+# Make PostgreSQL and Redis reachable on 127.0.0.1 for the test suite, and Chromium present
+# for the browser tests; install them with apt-get and start the services when they are
+# not (a fresh Debian machine has none of them).
 set -euo pipefail
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -9,6 +10,8 @@ redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
 need_apt=()
 pg_up || command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 redis_up || command -v redis-server >/dev/null || need_apt+=(redis-server)
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

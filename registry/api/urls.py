@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from registry.api import views
+from registry.api import auth_urls, views
 
 # Names arrive URL-decoded (`io.github.x%2Fy` -> `io.github.x/y`); a name has one slash.
 NAME = r"(?P<name>[^/]+/[^/]+)"
@@ -24,3 +24,6 @@ urlpatterns = [
     path("version", views.VersionView.as_view(), name="version"),
     path("auth/none", views.AuthNoneView.as_view(), name="auth-none"),
 ]
+
+# Namespace proofs: /auth/{http,dns,github-oidc,oidc,github-at}.
+urlpatterns += auth_urls.urlpatterns

@@ -21,6 +21,7 @@ from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.errors import RegistryError
 from registry.models import IdempotencyRecord
 from registry.validation import validate_manifest
+from signing.selectors import trust_meta_for_versions
 
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"
 
@@ -47,7 +48,8 @@ class ServerListView(RegistryView):
 
     def get(self, request: Request) -> HttpResponse:
         page = selectors.list_page(selectors.parse_list_query(request.query_params))
-        return json_response(list_json(page.rows, page.next_cursor))
+        extras = trust_meta_for_versions([row["id"] for row in page.rows])
+        return json_response(list_json(page.rows, page.next_cursor, extras))
 
 
 class ServerVersionsView(RegistryView):
@@ -55,7 +57,8 @@ class ServerVersionsView(RegistryView):
 
     def get(self, request: Request, name: str) -> HttpResponse:
         rows = selectors.server_versions(name, include_deleted=self.include_deleted(request))
-        return json_response(list_json(rows, None))
+        extras = trust_meta_for_versions([row["id"] for row in rows])
+        return json_response(list_json(rows, None, extras))
 
 
 class ServerVersionView(RegistryView):
@@ -64,7 +67,7 @@ class ServerVersionView(RegistryView):
     def get(self, request: Request, name: str, version: str) -> HttpResponse:
         row = selectors.server_version(name, version,
                                        include_deleted=self.include_deleted(request))
-        return json_response(entry_json(row))
+        return json_response(entry_json(row, trust_meta_for_versions([row["id"]]).get(row["id"])))
 
     def put(self, request: Request, name: str, version: str) -> HttpResponse:
         caller = require_caller(request)

@@ -13,6 +13,7 @@ from registry.cli.config import DEFAULT_REGISTRY, REGISTRY_ENV
 from registry.cli.context import Context
 from registry.cli.errors import EXIT_CODES_HELP, EXIT_FAILURE, EXIT_USAGE, CliError
 from registry.cli.http import cli_version
+from signing import cli as signing_cli
 
 DEBUG_ENV = "MCP_INDEX_DEBUG"
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     session.register(sub, parents)
     publishing.register(sub, parents)
     tokens.register(sub, parents)
+    signing_cli.add_subcommands(sub, parents)
     return parser
 
 

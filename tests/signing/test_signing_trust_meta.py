@@ -104,7 +104,13 @@ def test_trust_meta_summarises_a_page_in_constant_queries(
         "satisfiedPolicies": ["one", "two"],
     }
     assert meta[ids[1]][key]["satisfiedPolicies"] == ["one"]
-    assert meta[ids[2]][key] == {"verifiedSigners": [], "satisfiedPolicies": []}
+    assert ids[2] not in meta  # no verified attestation: no trust summary at all
+
+
+def test_a_page_without_attestations_costs_one_query(setup, django_assert_num_queries):
+    _, versions = setup
+    with django_assert_num_queries(1):
+        assert trust_meta_for_versions([v.pk for v in versions]) == {}
 
 
 def test_edited_manifest_invalidates_earlier_signatures(setup, django_capture_on_commit_callbacks, settings):

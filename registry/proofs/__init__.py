@@ -1,0 +1,1 @@
+"""Namespace proofs: each method verifies a proof and returns the permissions it grants."""

@@ -1,0 +1,256 @@
+"""Reads behind the pages: search with filters, one server's page, a user's grants."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.auth.permissions import pattern_covers
+from registry.models import ApiToken, ServerVersion, Status
+from registry.querysets import ServerVersionQuerySet
+from web import clientconfig, trust
+
+REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")
+TRANSPORTS = ("stdio", "streamable-http", "sse")
+SORTS = {
+    "name": ("name",),
+    "updated": ("-updated_at", "name"),
+    "published": ("-published_at", "name"),
+}
+# The columns a result card needs: `manifest` for packages, remotes and icons.
+CARD_FIELDS = ("id", "name", "namespace", "version", "title", "description", "status",
+               "updated_at", "published_at", "manifest", "origin")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The search box and the filter bar, already validated."""
+
+    q: str = ""
+    registry_type: str = ""
+    transport: str = ""
+    kind: str = ""  # remote | package
+    status: str = ""
+    namespace: str = ""
+    policy: str = ""  # slug of a trust policy the version must satisfy
+    sort: str = "name"
+
+
+def http_url(value: Any) -> str:
+    """`value` if it is an absolute http(s) URL, else "": manifest links are untrusted."""
+    if not isinstance(value, str) or len(value) > 2000:
+        return ""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return value.strip()
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def icon_url(manifest: dict[str, Any]) -> str:
+    """The first https icon (the schema requires https; anything else is dropped)."""
+    for icon in _dicts(manifest.get("icons")):
+        src = http_url(icon.get("src"))
+        if src.lower().startswith("https://"):
+            return src
+    return ""
+
+
+@dataclass(frozen=True)
+class ServerCard:
+    """One search result: the latest version of a server and what it ships as."""
+
+    name: str
+    namespace: str
+    version: str
+    title: str
+    description: str
+    status: str
+    updated_at: datetime
+    published_at: datetime
+    registry_types: tuple[str, ...]
+    transports: tuple[str, ...]
+    remote: bool
+    icon: str
+    mirrored: bool
+
+    @classmethod
+    def of(cls, sv: ServerVersion) -> ServerCard:
+        manifest = sv.manifest if isinstance(sv.manifest, dict) else {}
+        packages = _dicts(manifest.get("packages"))
+        remotes = _dicts(manifest.get("remotes"))
+        types = {str(p.get("registryType")) for p in packages if p.get("registryType")}
+        transports = {str(p["transport"].get("type")) for p in packages
+                      if isinstance(p.get("transport"), dict) and p["transport"].get("type")}
+        transports |= {str(r.get("type")) for r in remotes if r.get("type")}
+        return cls(name=sv.name, namespace=sv.namespace, version=sv.version,
+                   title=sv.title, description=sv.description, status=sv.status,
+                   updated_at=sv.updated_at, published_at=sv.published_at,
+                   registry_types=tuple(sorted(types)), transports=tuple(sorted(transports)),
+                   remote=bool(remotes), icon=icon_url(manifest), mirrored=sv.origin != "local")
+
+
+def _contains(key: str, item: dict[str, Any], text: str) -> Q:
+    """`manifest[key]` holds an element containing `item` (jsonb @> on PostgreSQL).
+
+    SQLite (the quick-start database) has no JSON containment: it matches the compact
+    manifest text instead, which is close enough for a development server.
+    """
+    if connection.vendor == "postgresql":
+        return Q(**{f"manifest__{key}__contains": [item]})
+    return Q(manifest_text__contains=text)
+
+
+def server_search(filters: Filters) -> ServerVersionQuerySet:
+    """Latest version of each matching server, in the chosen order."""
+    qs = ServerVersion.objects.latest_only()
+    qs = qs.filter(status=filters.status) if filters.status else qs.visible()
+    if filters.q:
+        qs = qs.search(filters.q)
+    if filters.namespace:
+        qs = qs.filter(namespace=filters.namespace)
+    if filters.registry_type:
+        t = filters.registry_type
+        qs = qs.filter(_contains("packages", {"registryType": t}, f'"registryType":"{t}"'))
+    if filters.transport:
+        t = filters.transport
+        qs = qs.filter(_contains("packages", {"transport": {"type": t}}, f'{{"type":"{t}"')
+                       | _contains("remotes", {"type": t}, f'"type":"{t}"'))
+    if filters.kind == "remote":
+        qs = qs.filter(_contains("remotes", {}, '"remotes":[{'))
+    elif filters.kind == "package":
+        qs = qs.filter(_contains("packages", {}, '"packages":[{'))
+    if filters.policy:
+        qs = trust.satisfying(qs, filters.policy)
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["name"])).only(*CARD_FIELDS)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A line in a server's version history."""
+
+    version: str
+    status: str
+    status_message: str
+    published_at: datetime
+    updated_at: datetime
+    is_latest: bool
+
+
+@dataclass(frozen=True)
+class LaunchView:
+    """One package or remote with its inputs and the generated client configurations."""
+
+    launch: clientconfig.Launch
+    source: dict[str, Any]
+    configs: clientconfig.ClientConfigs | None
+
+
+@dataclass(frozen=True)
+class ServerPage:
+    """Everything the server page shows about one version."""
+
+    version: ServerVersion
+    versions: list[VersionRow]
+    launches: list[LaunchView]
+    repository_url: str
+    website_url: str
+    icon: str
+    pretty_json: str
+    trust: trust.TrustView
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.version.manifest if isinstance(self.version.manifest, dict) else {}
+
+
+def server_versions(name: str) -> list[VersionRow]:
+    """Every version of a server, newest publish first (deleted ones marked, not hidden)."""
+    rows = (ServerVersion.objects.named(name).order_by("-published_at", "-id")
+            .values_list("version", "status", "status_message", "published_at", "updated_at",
+                         "is_latest"))
+    return [VersionRow(*row) for row in rows]
+
+
+def server_version(name: str, version: str | None) -> ServerVersion | None:
+    """The requested version, or the latest; None when there is no such server."""
+    qs = ServerVersion.objects.named(name)
+    return (qs.filter(version=version) if version else qs.latest_only()).first()
+
+
+def server_page(sv: ServerVersion) -> ServerPage:
+    """Assemble the page of one version: history, run options and links."""
+    manifest = sv.manifest if isinstance(sv.manifest, dict) else {}
+    launches = [LaunchView(launch=launch, source=launch.source,
+                           configs=clientconfig.configs_for(launch) if launch.configurable else None)
+                for launch in clientconfig.launches(manifest)]
+    repository = manifest.get("repository") if isinstance(manifest.get("repository"), dict) else {}
+    return ServerPage(version=sv, versions=server_versions(sv.name), launches=launches,
+                      repository_url=http_url(repository.get("url")),
+                      website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
+                      pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv))
+
+
+def _pretty(text: str) -> str:
+    """The stored manifest text indented, keeping the publisher's key order."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def namespace_summary(namespace: str) -> dict[str, int]:
+    """How many servers a namespace has, by status of their latest version."""
+    counts = {s: 0 for s in Status.values}
+    rows = (ServerVersion.objects.latest_only().filter(namespace=namespace)
+            .values_list("status", flat=True))
+    for status in rows:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+# --- account ---
+
+def user_tokens(user: Any) -> list[ApiToken]:
+    """The API tokens a user owns, newest first."""
+    return list(ApiToken.objects.filter(owner=user).order_by("-created_at", "-id"))
+
+
+def user_publish_patterns(user: Any) -> list[str]:
+    """Name patterns a signed-in user may publish to (and so may scope new tokens to).
+
+    Superusers hold `*`; everyone else holds the patterns of their live tokens, which an
+    administrator (or a namespace proof through the CLI) granted in the first place.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_superuser:
+        return ["*"]
+    now = timezone.now()
+    patterns: list[str] = []
+    live = (ApiToken.objects.filter(owner=user, revoked_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .values_list("patterns", flat=True))
+    for token_patterns in live:
+        for pattern in token_patterns if isinstance(token_patterns, list) else []:
+            if isinstance(pattern, str) and pattern not in patterns:
+                patterns.append(pattern)
+    return patterns
+
+
+def patterns_outside(requested: list[str], granted: list[str]) -> list[str]:
+    """The requested patterns no grant covers."""
+    return [p for p in requested if not any(pattern_covers(g, p) for g in granted)]
