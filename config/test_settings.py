@@ -8,6 +8,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key")
 os.environ.setdefault("MCP_INDEX_JWT_PRIVATE_KEY", "11" * 32)
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.pop("CELERY_BROKER_URL", None)
+# Publishing tests use real-world manifests whose packages live on public registries we
+# cannot reach; tests/ownership switches the checks on against loopback registries.
+os.environ.setdefault("MCP_INDEX_OWNERSHIP_CHECKS", "0")
 
 from config.settings import *  # noqa: F403
 

@@ -24,6 +24,7 @@ from registry.manifest import (
     search_text_of,
 )
 from registry.models import LOCAL_ORIGIN, ApiToken, AuditEvent, RemoteUrl, ServerVersion, Status
+from registry.ownership import OwnershipError, check_ownership
 from registry.validation import validate_manifest
 from registry.versioning import Candidate, pick_latest
 
@@ -107,10 +108,24 @@ def validate_for_publish(document: Any) -> dict[str, Any]:
     return document
 
 
-@transaction.atomic
+def _check_packages(document: dict[str, Any]) -> None:
+    """Package ownership (network I/O): run before any transaction or lock is taken."""
+    try:
+        check_ownership(document)
+    except OwnershipError as exc:
+        raise PublishRefused("Failed to publish server", errors=[
+            f"registry validation failed: {exc}"]) from exc
+
+
 def version_publish(*, document: dict[str, Any], actor: str) -> ServerVersion:
     """Publish a new immutable version; recomputes latest; refuses duplicates (400)."""
     validate_for_publish(document)
+    _check_packages(document)
+    return _version_create(document=document, actor=actor)
+
+
+@transaction.atomic
+def _version_create(*, document: dict[str, Any], actor: str) -> ServerVersion:
     name, version = document["name"], document["version"]
     _lock_server(name)
     if ServerVersion.objects.filter(name=name, version=version).exists():
@@ -195,10 +210,17 @@ def server_set_status(*, name: str, status: str, message: str | None, actor: str
                 .order_by("-published_at"))
 
 
-@transaction.atomic
 def version_edit(*, name: str, version: str, document: dict[str, Any], actor: str
                  ) -> ServerVersion:
     """Admin replace of a version's manifest; name and version cannot change."""
+    validate_for_publish(document)
+    _check_packages(document)
+    return _version_replace(name=name, version=version, document=document, actor=actor)
+
+
+@transaction.atomic
+def _version_replace(*, name: str, version: str, document: dict[str, Any], actor: str
+                     ) -> ServerVersion:
     _lock_server(name)
     sv = ServerVersion.objects.filter(name=name, version=version).first()
     if sv is None or sv.status == Status.DELETED:
@@ -207,7 +229,6 @@ def version_edit(*, name: str, version: str, document: dict[str, Any], actor: st
         raise RegistryError("Cannot rename server")
     if document.get("version") != version:
         raise RegistryError("Version in request body must match URL path parameter")
-    validate_for_publish(document)
     urls = remote_urls_of(document)
     _check_remote_urls(name, urls)
     before = sv.digest

@@ -21,6 +21,11 @@ MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 
 
+@pytest.fixture(autouse=True)
+def _ownership_checks_on(settings) -> None:
+    settings.MCP_INDEX_OWNERSHIP_CHECKS = True
+
+
 @pytest.fixture
 def http_server() -> Iterator[Callable[..., FakeHTTPServer]]:
     servers: list[FakeHTTPServer] = []
