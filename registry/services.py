@@ -390,19 +390,19 @@ def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
     to_create: list[tuple[ServerVersion, PreparedEntry]] = []
     to_update: list[tuple[ServerVersion, PreparedEntry]] = []
     for key, p in unique.items():
-        sv = existing.get(key)
-        if sv is None:
+        found = existing.get(key)
+        if found is None:
             to_create.append((ServerVersion(name=p.name, version=p.version, **p.values), p))
             outcomes[key] = IngestOutcome("created", p.name, p.version, p.invalid)
-        elif sv.origin != origin and sv.origin not in takeover_from:
+        elif found.origin != origin and found.origin not in takeover_from:
             outcomes[key] = IngestOutcome("conflict", p.name, p.version, p.invalid,
-                                          reason=f"already held by origin {sv.origin!r}")
-        elif _ingest_action(sv, p) == "unchanged":
+                                          reason=f"already held by origin {found.origin!r}")
+        elif _ingest_action(found, p) == "unchanged":
             outcomes[key] = IngestOutcome("unchanged", p.name, p.version, p.invalid)
         else:
             for field, value in p.values.items():
-                setattr(sv, field, value)
-            to_update.append((sv, p))
+                setattr(found, field, value)
+            to_update.append((found, p))
             outcomes[key] = IngestOutcome("updated", p.name, p.version, p.invalid)
     ServerVersion.objects.bulk_create([sv for sv, _ in to_create])
     if to_update:
