@@ -150,7 +150,7 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
         body = _proof(args, registry)
         reply = send("POST", f"{registry}/v0/auth/{args.method}", json_body=body)
         if not reply.ok:
-            error = failure(reply, f"login {args.method}")
+            error = failure(reply, f"login {args.method}", relogin_hint=False)
             code = EXIT_AUTH if reply.status in (400, 401, 403) else error.code
             raise CliError(error.message, code=code, details=error.details)
         data = reply.body if isinstance(reply.body, dict) else {}
