@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,24 @@ def test_replayed_http_proof_is_refused(mcp, proof_host, tmp_path, monkeypatch):
     replayed = mcp(*args)
     assert replayed.code == 4
     assert "already used" in one_line(replayed)
+
+
+def test_two_logins_in_the_same_second_are_not_a_replay(mcp, proof_host, tmp_path, monkeypatch):
+    # Parallel CI jobs sharing one domain key log in at the same time; with whole-second
+    # timestamps their proofs were identical and every job but the first was refused.
+    serve_record(proof_host, keygen(mcp, tmp_path / "key", algorithm="ed25519", domain=PROOF_DOMAIN))
+    second = datetime.now(UTC).replace(microsecond=0)
+    ticks = iter([second + timedelta(milliseconds=100), second + timedelta(milliseconds=200)])
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:
+            return next(ticks)
+
+    monkeypatch.setattr(session, "datetime", Clock)
+    args = ("login", "http", "--domain", PROOF_DOMAIN, "--private-key-file", str(tmp_path / "key"))
+    first, again = mcp(*args), mcp(*args)
+    assert (first.code, again.code) == (0, 0), again.err
 
 
 @pytest.mark.parametrize("method", ["http", "dns"])
