@@ -134,12 +134,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "registry.tasks.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    "curation-sync-due-upstreams": {"task": "curation.tasks.upstreams_sync_due_task",
+                                    "schedule": env_int("MCP_INDEX_SYNC_TICK_SECONDS", default=60)},
+    "curation-reconcile-catalogs": {"task": "curation.tasks.catalogs_reconcile_task",
+                                    "schedule": env_int("MCP_INDEX_RECONCILE_SECONDS", default=60)},
 }
 
 # --- MCP Index ---
 # Our reverse-DNS namespace: our `_meta` keys and our custom endpoints live under it.
 MCP_INDEX_NAMESPACE = env_str("MCP_INDEX_NAMESPACE", default="io.mcpindex")
 MCP_INDEX_DEFAULT_CATALOG = env_str("MCP_INDEX_DEFAULT_CATALOG", default="all")
+# Mirroring upstreams: per-request timeout, retries on 429/5xx/timeouts, exponential backoff
+# from MCP_INDEX_SYNC_BACKOFF_SECONDS, and the longest wait (also caps Retry-After).
+MCP_INDEX_SYNC_TIMEOUT_SECONDS = env_int("MCP_INDEX_SYNC_TIMEOUT_SECONDS", default=30)
+MCP_INDEX_SYNC_RETRIES = env_int("MCP_INDEX_SYNC_RETRIES", default=5)
+MCP_INDEX_SYNC_BACKOFF_SECONDS = env_int("MCP_INDEX_SYNC_BACKOFF_SECONDS", default=1)
+MCP_INDEX_SYNC_MAX_WAIT_SECONDS = env_int("MCP_INDEX_SYNC_MAX_WAIT_SECONDS", default=120)
 MCP_INDEX_ANONYMOUS_AUTH = env_bool("MCP_INDEX_ANONYMOUS_AUTH", default=False)
 MCP_INDEX_GITHUB_CLIENT_ID = env_str("MCP_INDEX_GITHUB_CLIENT_ID", default="")
 MCP_INDEX_JWT_TTL_SECONDS = env_int("MCP_INDEX_JWT_TTL_SECONDS", default=300)

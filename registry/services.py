@@ -250,11 +250,26 @@ def _version_replace(*, name: str, version: str, document: dict[str, Any], actor
 class IngestOutcome:
     """What happened to one ingested entry."""
 
-    action: str  # created | updated | unchanged | rejected
+    action: str  # created | updated | unchanged | rejected | conflict
     name: str = ""
     version: str = ""
     invalid: bool = False
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An ingest entry parsed into column values, before any database access."""
+
+    name: str
+    version: str
+    values: dict[str, Any]
+    remote_urls: list[str]
+    upstream_updated_at: datetime | None
+
+    @property
+    def invalid(self) -> bool:
+        return bool(self.values["validation_issues"])
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -277,9 +292,9 @@ def split_entry(entry: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     return None, {}
 
 
-def version_ingest(*, entry: Any, origin: str, now: datetime | None = None,
-                   recompute_latest: bool = True) -> IngestOutcome:
-    """Upsert one entry from an import or an upstream, storing its validation issues."""
+def ingest_prepare(*, entry: Any, origin: str, now: datetime | None = None
+                   ) -> PreparedEntry | IngestOutcome:
+    """Parse and validate one entry (no queries); a rejected IngestOutcome when unusable."""
     document, meta = split_entry(entry)
     if document is None:
         return IngestOutcome("rejected", reason="entry is not a JSON object")
@@ -297,8 +312,9 @@ def version_ingest(*, entry: Any, origin: str, now: datetime | None = None,
     official: dict[str, Any] = raw_official if isinstance(raw_official, dict) else {}
     raw_status = official.get("status")
     status = raw_status if isinstance(raw_status, str) and raw_status in Status.values else Status.ACTIVE
+    upstream_updated = _parse_time(official.get("updatedAt"))
     published = _parse_time(official.get("publishedAt")) or now
-    updated = _parse_time(official.get("updatedAt")) or published
+    updated = upstream_updated or published
     changed_at = _parse_time(official.get("statusChangedAt")) or updated
     raw_message = official.get("statusMessage")
     message = raw_message if isinstance(raw_message, str) else ""
@@ -309,27 +325,118 @@ def version_ingest(*, entry: Any, origin: str, now: datetime | None = None,
         "published_at": published, "updated_at": updated, "origin": origin,
         "validation_issues": issues, "upstream_meta": meta or None,
     }
-    with transaction.atomic():
-        _lock_server(name)
-        existing = ServerVersion.objects.filter(name=name, version=version).first()
-        if existing is None:
-            sv = ServerVersion.objects.create(name=name, version=version, **values)
-            action = "created"
-        elif (existing.digest == values["digest"] and existing.status == status
-              and existing.status_message == values["status_message"]
-              and existing.upstream_meta == values["upstream_meta"]):
-            return IngestOutcome("unchanged", name, version, bool(issues))
+    return PreparedEntry(name, version, values, remote_urls_of(document), upstream_updated)
+
+
+def _stored_upstream_updated(upstream_meta: Any) -> datetime | None:
+    official = upstream_meta.get(OFFICIAL_META_KEY) if isinstance(upstream_meta, dict) else None
+    return _parse_time(official.get("updatedAt")) if isinstance(official, dict) else None
+
+
+def _ingest_action(existing: ServerVersion, prepared: PreparedEntry) -> str:
+    """`updated` or `unchanged` (identical, or older than what is stored: an overlap replay)."""
+    values = prepared.values
+    stored_at = _stored_upstream_updated(existing.upstream_meta)
+    if stored_at and prepared.upstream_updated_at and prepared.upstream_updated_at < stored_at:
+        return "unchanged"
+    same = (existing.digest == values["digest"] and existing.status == values["status"]
+            and existing.status_message == values["status_message"]
+            and existing.upstream_meta == values["upstream_meta"])
+    return "unchanged" if same else "updated"
+
+
+def version_ingest(*, entry: Any, origin: str, now: datetime | None = None,
+                   recompute_latest: bool = True) -> IngestOutcome:
+    """Upsert one entry from an import or an upstream, storing its validation issues."""
+    prepared = ingest_prepare(entry=entry, origin=origin, now=now)
+    if isinstance(prepared, IngestOutcome):
+        return prepared
+    outcomes = versions_ingest_bulk(prepared=[prepared], origin=origin,
+                                    recompute_latest=recompute_latest)
+    return outcomes[0]
+
+
+def _lock_servers(names: Iterable[str]) -> None:
+    """Advisory locks for many names, taken in sorted order so writers cannot deadlock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(n, 0)) "
+                           "FROM unnest(%s::text[]) AS n ORDER BY n", [sorted(set(names))])
+
+
+_UPDATE_FIELDS = ("manifest", "manifest_text", "schema_url", "title", "description", "search_text",
+                  "digest", "namespace", "status", "status_message", "status_changed_at",
+                  "published_at", "updated_at", "origin", "validation_issues", "upstream_meta")
+
+
+@transaction.atomic
+def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
+                         takeover_from: frozenset[str] = frozenset(),
+                         recompute_latest: bool = True) -> list[IngestOutcome]:
+    """Upsert prepared entries in a few statements, with version_ingest's semantics.
+
+    A row held by another origin is left alone (outcome `conflict`) unless that origin is
+    in `takeover_from`; latest is recomputed once per touched server.
+    """
+    unique: dict[tuple[str, str], PreparedEntry] = {}
+    for p in prepared:
+        unique[(p.name, p.version)] = p  # a page repeating a key: the last copy wins
+    names = {p.name for p in unique.values()}
+    _lock_servers(names)
+    existing: dict[tuple[str, str], ServerVersion] = {}
+    for sv in ServerVersion.objects.filter(name__in=names):
+        existing[(sv.name, sv.version)] = sv
+    outcomes: dict[tuple[str, str], IngestOutcome] = {}
+    to_create: list[tuple[ServerVersion, PreparedEntry]] = []
+    to_update: list[tuple[ServerVersion, PreparedEntry]] = []
+    for key, p in unique.items():
+        sv = existing.get(key)
+        if sv is None:
+            to_create.append((ServerVersion(name=p.name, version=p.version, **p.values), p))
+            outcomes[key] = IngestOutcome("created", p.name, p.version, p.invalid)
+        elif sv.origin != origin and sv.origin not in takeover_from:
+            outcomes[key] = IngestOutcome("conflict", p.name, p.version, p.invalid,
+                                          reason=f"already held by origin {sv.origin!r}")
+        elif _ingest_action(sv, p) == "unchanged":
+            outcomes[key] = IngestOutcome("unchanged", p.name, p.version, p.invalid)
         else:
-            for key, value in values.items():
-                setattr(existing, key, value)
-            existing.save()
-            sv, action = existing, "updated"
-        RemoteUrl.objects.filter(server_version=sv).delete()
-        RemoteUrl.objects.bulk_create([RemoteUrl(server_version=sv, url=u, name=name)
-                                       for u in remote_urls_of(document)])
-        if recompute_latest:
-            server_recompute_latest(name=name)
-    return IngestOutcome(action, name, version, bool(issues))
+            for field, value in p.values.items():
+                setattr(sv, field, value)
+            to_update.append((sv, p))
+            outcomes[key] = IngestOutcome("updated", p.name, p.version, p.invalid)
+    ServerVersion.objects.bulk_create([sv for sv, _ in to_create])
+    if to_update:
+        ServerVersion.objects.bulk_update([sv for sv, _ in to_update], _UPDATE_FIELDS)
+        RemoteUrl.objects.filter(server_version__in=[sv.pk for sv, _ in to_update]).delete()
+    RemoteUrl.objects.bulk_create([RemoteUrl(server_version=sv, url=u, name=p.name)
+                                   for sv, p in to_create + to_update for u in p.remote_urls])
+    if recompute_latest:
+        servers_recompute_latest(names={p.name for _, p in to_create + to_update})
+    return [outcomes[(p.name, p.version)] for p in prepared]
+
+
+def servers_recompute_latest(*, names: Iterable[str]) -> None:
+    """server_recompute_latest for many servers in three statements."""
+    names = set(names)
+    if not names:
+        return
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for row in (ServerVersion.objects.filter(name__in=names)
+                .values_list("pk", "name", "version", "published_at", "status", "is_latest")):
+        rows.setdefault(row[1], []).append(row)
+    clear, mark = [], []
+    for versions in rows.values():
+        best = pick_latest([Candidate(r[2], r[3], r[4] == Status.DELETED) for r in versions])
+        assert best is not None
+        for r in versions:
+            if r[2] == best.version and not r[5]:
+                mark.append(r[0])
+            elif r[2] != best.version and r[5]:
+                clear.append(r[0])
+    if clear:  # clear first: the partial unique index allows one latest row per name
+        ServerVersion.objects.filter(pk__in=clear).update(is_latest=False)
+    if mark:
+        ServerVersion.objects.filter(pk__in=mark).update(is_latest=True)
 
 
 # --- API tokens ---

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry import services
 from registry.models import ApiToken
-from web import selectors
+from web import grants
 from web.forms import TokenForm
 
 NEW_SECRET_KEY = "web.new_token_secret"
@@ -21,9 +21,9 @@ def _actor(request: HttpRequest) -> str:
 
 
 def _render_account(request: HttpRequest, form: TokenForm, status: int = 200) -> HttpResponse:
-    granted = selectors.user_publish_patterns(request.user)
+    granted = grants.user_publish_patterns(request.user)
     return render(request, "web/account.html", {
-        "form": form, "tokens": selectors.user_tokens(request.user), "granted": granted,
+        "form": form, "tokens": grants.user_tokens(request.user), "granted": granted,
         "new_secret": request.session.pop(NEW_SECRET_KEY, None),
     }, status=status)
 
@@ -41,8 +41,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
     """Create a token within the user's own grants, then show its secret once."""
     form = TokenForm(request.POST)
     if form.is_valid():
-        granted = selectors.user_publish_patterns(request.user)
-        outside = selectors.patterns_outside(form.cleaned_data["patterns"], granted)
+        granted = grants.user_publish_patterns(request.user)
+        outside = grants.patterns_outside(form.cleaned_data["patterns"], granted)
         if outside:
             form.add_error("patterns", f"Outside what you may publish to: {', '.join(outside)}")
         if form.cleaned_data["can_edit"] and not request.user.is_superuser:

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from registry.models import Status
-from web import trust
+from web import curation, trust
 from web.selectors import REGISTRY_TYPES, SORTS, TRANSPORTS, Filters
 
 MAX_TOKEN_DAYS = 366
@@ -20,6 +20,9 @@ def _choices(values: tuple[str, ...], empty: str) -> list[tuple[str, str]]:
 class SearchForm(forms.Form):
     """The search box and filters; invalid values are dropped rather than refused."""
 
+    field_order = ["q", "catalog", "registry_type", "transport", "kind", "status", "policy",
+                   "namespace", "sort"]
+
     q = forms.CharField(required=False, max_length=200, label="Search")
     registry_type = forms.ChoiceField(required=False, label="Package type",
                                       choices=_choices(REGISTRY_TYPES, "Any package type"))
@@ -31,11 +34,17 @@ class SearchForm(forms.Form):
         ("", "Active and deprecated"), *[(s, s) for s in Status.values]])
     namespace = forms.CharField(required=False, max_length=200, label="Namespace")
     policy = forms.ChoiceField(required=False, label="Trust policy")
+    catalog = forms.ChoiceField(required=False, label="Catalog")
     sort = forms.ChoiceField(required=False, label="Sort", choices=[
         ("name", "Name"), ("updated", "Recently updated"), ("published", "Recently published")])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        catalogs = curation.catalog_choices(user)
+        if catalogs:
+            self.fields["catalog"].choices = [("", "Everything"), *catalogs]
+        else:
+            del self.fields["catalog"]
         policies = trust.policy_choices()
         if policies:
             self.fields["policy"].choices = [("", "Any (or none)"), *[

@@ -10,12 +10,10 @@ from urllib.parse import urlsplit
 
 from django.db import connection
 from django.db.models import Q
-from django.utils import timezone
 
-from registry.auth.permissions import pattern_covers
-from registry.models import ApiToken, ServerVersion, Status
+from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
-from web import clientconfig, trust
+from web import clientconfig, curation, trust
 
 REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")
 TRANSPORTS = ("stdio", "streamable-http", "sse")
@@ -40,6 +38,7 @@ class Filters:
     status: str = ""
     namespace: str = ""
     policy: str = ""  # slug of a trust policy the version must satisfy
+    catalog: str = ""  # slug of a catalog: its own latest versions instead of ours
     sort: str = "name"
 
 
@@ -116,7 +115,8 @@ def _contains(key: str, item: dict[str, Any], text: str) -> Q:
 
 def server_search(filters: Filters) -> ServerVersionQuerySet:
     """Latest version of each matching server, in the chosen order."""
-    qs = ServerVersion.objects.latest_only()
+    qs = ServerVersion.objects.all()
+    qs = curation.in_catalog(qs, filters.catalog) if filters.catalog else qs.latest_only()
     qs = qs.filter(status=filters.status) if filters.status else qs.visible()
     if filters.q:
         qs = qs.search(filters.q)
@@ -171,6 +171,7 @@ class ServerPage:
     icon: str
     pretty_json: str
     trust: trust.TrustView
+    catalog_entries: list[Any]
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -191,7 +192,7 @@ def server_version(name: str, version: str | None) -> ServerVersion | None:
     return (qs.filter(version=version) if version else qs.latest_only()).first()
 
 
-def server_page(sv: ServerVersion) -> ServerPage:
+def server_page(sv: ServerVersion, user: Any) -> ServerPage:
     """Assemble the page of one version: history, run options and links."""
     manifest = sv.manifest if isinstance(sv.manifest, dict) else {}
     launches = [LaunchView(launch=launch, source=launch.source,
@@ -201,7 +202,8 @@ def server_page(sv: ServerVersion) -> ServerPage:
     return ServerPage(version=sv, versions=server_versions(sv.name), launches=launches,
                       repository_url=http_url(repository.get("url")),
                       website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
-                      pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv))
+                      pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv),
+                      catalog_entries=curation.version_entries(user, sv))
 
 
 def _pretty(text: str) -> str:
@@ -220,37 +222,3 @@ def namespace_summary(namespace: str) -> dict[str, int]:
     for status in rows:
         counts[status] = counts.get(status, 0) + 1
     return counts
-
-
-# --- account ---
-
-def user_tokens(user: Any) -> list[ApiToken]:
-    """The API tokens a user owns, newest first."""
-    return list(ApiToken.objects.filter(owner=user).order_by("-created_at", "-id"))
-
-
-def user_publish_patterns(user: Any) -> list[str]:
-    """Name patterns a signed-in user may publish to (and so may scope new tokens to).
-
-    Superusers hold `*`; everyone else holds the patterns of their live tokens, which an
-    administrator (or a namespace proof through the CLI) granted in the first place.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return []
-    if user.is_superuser:
-        return ["*"]
-    now = timezone.now()
-    patterns: list[str] = []
-    live = (ApiToken.objects.filter(owner=user, revoked_at__isnull=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .values_list("patterns", flat=True))
-    for token_patterns in live:
-        for pattern in token_patterns if isinstance(token_patterns, list) else []:
-            if isinstance(pattern, str) and pattern not in patterns:
-                patterns.append(pattern)
-    return patterns
-
-
-def patterns_outside(requested: list[str], granted: list[str]) -> list[str]:
-    """The requested patterns no grant covers."""
-    return [p for p in requested if not any(pattern_covers(g, p) for g in granted)]

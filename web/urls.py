@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from web import account_views, views
+from web import account_views, curation_views, views
 
 app_name = "web"
 
@@ -19,6 +19,13 @@ urlpatterns = [
     re_path(r"^servers/(?P<name>.+?)/versions/(?P<version>[^/]+)/$", views.server_detail,
             name="server-version"),
     re_path(r"^servers/(?P<name>.+)/$", views.server_detail, name="server"),
+    path("catalogs/", curation_views.catalogs, name="catalogs"),
+    path("catalogs/<slug:slug>/review/", curation_views.review_queue, name="review"),
+    path("catalogs/<slug:slug>/review/decide/", curation_views.review_decide, name="review-decide"),
+    path("catalogs/<slug:slug>/rules/", curation_views.rules_editor, name="rules"),
+    path("catalogs/<slug:slug>/rules/preview/", curation_views.rules_preview, name="rules-preview"),
+    path("upstreams/", curation_views.upstreams, name="upstreams"),
+    path("upstreams/<slug:name>/sync/", curation_views.upstream_sync, name="upstream-sync"),
     path("account/", account_views.account, name="account"),
     path("account/tokens/", account_views.token_create, name="token-create"),
     path("account/tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token-revoke"),

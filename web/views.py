@@ -34,7 +34,7 @@ def not_found(request: HttpRequest, what: str) -> HttpResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Search and browse the latest version of every server."""
-    form = SearchForm(request.GET)
+    form = SearchForm(request.GET, user=request.user)
     context = {"form": form, **_results(request, form.filters())}
     template = "web/_results.html" if _is_htmx(request) else "web/home.html"
     response = render(request, template, context)
@@ -48,7 +48,7 @@ def server_detail(request: HttpRequest, name: str, version: str | None = None) -
     sv = selectors.server_version(name, version)
     if sv is None:
         return not_found(request, f"server {name}" + (f" version {version}" if version else ""))
-    return render(request, "web/server.html", {"p": selectors.server_page(sv),
+    return render(request, "web/server.html", {"p": selectors.server_page(sv, request.user),
                                                "requested_version": version})
 
 
@@ -67,7 +67,7 @@ def server_json(request: HttpRequest, name: str, version: str) -> HttpResponse:
 @require_GET
 def namespace_detail(request: HttpRequest, namespace: str) -> HttpResponse:
     """Every server in a namespace."""
-    form = SearchForm(request.GET)
+    form = SearchForm(request.GET, user=request.user)
     filters = selectors.Filters(**{**form.filters().__dict__, "namespace": namespace})
     context = {"form": form, "namespace": namespace,
                "counts": selectors.namespace_summary(namespace), **_results(request, filters)}

@@ -70,8 +70,8 @@ def test_server_page_query_count_is_constant(client: Client, add_server: Callabl
                                              django_assert_num_queries: Callable) -> None:
     for i in range(12):
         add_server("io.github.acme/db", f"1.0.{i}", packages=NPM, remotes=REMOTE if i == 0 else [])
-    # the version, its history, trust policies and attestations (none configured here)
-    with django_assert_num_queries(4):
+    # the version, its history, catalog entries, trust policies and attestations
+    with django_assert_num_queries(5):
         assert client.get("/servers/io.github.acme/db/").status_code == 200
 
 

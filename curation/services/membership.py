@@ -1,0 +1,228 @@
+"""Materialized catalog membership: rebuild by server name, reconcile what changed."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from curation.models import (
+    Catalog,
+    CatalogEntry,
+    DirtyServer,
+    EntryState,
+    ReviewDecision,
+)
+from curation.rules import (
+    FACT_FIELDS,
+    Decisions,
+    Membership,
+    Policy,
+    RuleSpec,
+    Verdict,
+    decide,
+    facts_of,
+    trust_policies_of,
+)
+from curation.trust import satisfying
+from registry.models import ServerVersion, Status
+from registry.versioning import Candidate, pick_latest
+
+log = logging.getLogger(__name__)
+
+BATCH_NAMES = 1000
+_ENTRY_FIELDS = ("state", "reason", "decided_by", "decided_at", "listed", "status", "is_latest",
+                 "updated_at", "seen_updated_at", "seen_digest", "seen_status")
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What a rebuild changed in one catalog."""
+
+    catalog: str
+    servers: int = 0
+    entered: int = 0
+    left: int = 0
+    changed: int = 0
+
+
+def catalog_policy(catalog: Catalog) -> Policy:
+    """The catalog's rules, pins and review decisions in pure form."""
+    rules = [RuleSpec(id=r.pk, action=r.action, name_pattern=r.name_pattern,
+                      namespace=r.namespace, source=r.source, registry_type=r.registry_type,
+                      transport=r.transport, kind=r.kind, repository_host=r.repository_host,
+                      status=r.status, schema_valid=r.schema_valid, trust_policy=r.trust_policy)
+             for r in catalog.rules.all()]
+    versions: dict[tuple[str, str], Verdict] = {}
+    servers: dict[str, Verdict] = {}
+    approved: set[str] = set()
+    for d in ReviewDecision.objects.filter(catalog=catalog).order_by("decided_at", "id"):
+        verdict = Verdict(d.verdict == ReviewDecision.Verdict.APPROVE, d.decided_by,
+                          d.decided_at, d.reason)
+        if d.version:
+            versions[(d.name, d.version)] = verdict
+        elif not verdict.approve or d.include_future:
+            servers[d.name] = verdict
+        elif d.name in servers:  # a plain approval lifts an earlier standing verdict
+            del servers[d.name]
+        if verdict.approve:
+            approved.add(d.name)
+    return Policy(rules=rules, default_action=catalog.default_action,
+                  review_mode=catalog.review_mode,
+                  pins={p.name: p.version for p in catalog.pins.all()},
+                  decisions=Decisions(versions, servers, frozenset(approved)),
+                  trust_policy=catalog.trust_policy)
+
+
+def _entry_values(m: Membership, row: dict[str, Any], latest: bool) -> dict[str, Any]:
+    included = m.state == EntryState.INCLUDED
+    return {
+        "state": m.state, "reason": m.reason[:500], "decided_by": m.by, "decided_at": m.at,
+        "is_latest": latest, "status": row["status"] if included else Status.DELETED,
+        "seen_updated_at": row["updated_at"], "seen_digest": row["digest"],
+        "seen_status": row["status"],
+    }
+
+
+def _visible_change(entry: CatalogEntry, values: dict[str, Any]) -> bool:
+    """Whether a downstream reader would see a difference (so updated_at must move)."""
+    was_in = entry.state == EntryState.INCLUDED
+    now_in = values["state"] == EntryState.INCLUDED
+    if was_in != now_in or entry.is_latest != values["is_latest"]:
+        return True
+    if entry.status != values["status"]:
+        return True
+    return now_in and (entry.seen_updated_at != values["seen_updated_at"]
+                       or entry.seen_digest != values["seen_digest"])
+
+
+def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: datetime,
+                   needs_manifest: bool) -> tuple[int, int, int]:
+    qs = ServerVersion.objects.filter(name__in=names)
+    if catalog.sources:
+        qs = qs.filter(origin__in=catalog.sources)
+    fields = FACT_FIELDS + (("manifest",) if needs_manifest else ())
+    rows = list(qs.values(*fields))
+    existing = {e.server_version_id: e
+                for e in CatalogEntry.objects.filter(catalog=catalog, name__in=names)}
+    candidates = {row["id"] for row in rows}
+    orphans = [sv_id for sv_id in existing if sv_id not in candidates]
+    if orphans:  # entries whose version left the catalog's sources
+        rows += list(ServerVersion.objects.filter(pk__in=orphans).values(*FACT_FIELDS))
+    trusted = {slug: satisfying(policy_slug=slug, version_ids=sorted(candidates))
+               for slug in trust_policies_of(policy)}
+    known = {e.name for e in existing.values() if e.state == EntryState.INCLUDED}
+    known |= policy.decisions.approved_servers
+    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_name[row["name"]].append(row)
+    creates: list[CatalogEntry] = []
+    updates: list[CatalogEntry] = []
+    entered = left = 0
+    for name, versions in by_name.items():
+        members = {}
+        for row in versions:
+            if row["id"] in candidates:
+                members[row["id"]] = decide(policy, facts_of(row, row.get("manifest")),
+                                            server_known=name in known, trusted=trusted)
+            else:
+                members[row["id"]] = Membership(EntryState.EXCLUDED, "not from a catalog source")
+        # Latest among what the catalog serves (tombstones count as deleted): exactly what a
+        # downstream mirror recomputes from this catalog's responses.
+        listed = {}
+        for row in versions:
+            entry = existing.get(row["id"])
+            included = members[row["id"]].state == EntryState.INCLUDED
+            if included or (entry is not None and entry.listed):
+                listed[row["id"]] = Candidate(row["version"], row["published_at"],
+                                              not included or row["status"] == Status.DELETED)
+        best = pick_latest(list(listed.values()))
+        for row in versions:
+            latest = row["id"] in listed and best is not None and row["version"] == best.version
+            values = _entry_values(members[row["id"]], row, latest)
+            entry = existing.get(row["id"])
+            included = values["state"] == EntryState.INCLUDED
+            if entry is None:
+                creates.append(CatalogEntry(catalog=catalog, server_version_id=row["id"],
+                                            name=name, version=row["version"], listed=included,
+                                            updated_at=now, **values))
+                entered += included
+                continue
+            if _visible_change(entry, values):
+                values["updated_at"] = now
+                was_in = entry.state == EntryState.INCLUDED
+                entered += included and not was_in
+                left += was_in and not included
+            values["listed"] = entry.listed or included
+            if any(getattr(entry, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(entry, k, v)
+                updates.append(entry)
+    CatalogEntry.objects.bulk_create(creates, batch_size=1000)
+    CatalogEntry.objects.bulk_update(updates, _ENTRY_FIELDS, batch_size=500)
+    return entered, left, len(creates) + len(updates)
+
+
+def catalog_rebuild(*, catalog: Catalog, names: Iterable[str] | None = None) -> RebuildReport:
+    """Recompute membership for the given server names (all when None), in batches."""
+    if names is None:
+        qs = ServerVersion.objects.all()
+        if catalog.sources:
+            qs = qs.filter(origin__in=catalog.sources)
+        wanted = set(qs.values_list("name", flat=True).distinct())
+        wanted |= set(CatalogEntry.objects.filter(catalog=catalog)
+                      .values_list("name", flat=True).distinct())
+    else:
+        wanted = set(names)
+    ordered = sorted(wanted)
+    entered = left = changed = 0
+    for start in range(0, len(ordered), BATCH_NAMES):
+        with transaction.atomic():
+            locked = Catalog.objects.select_for_update().get(pk=catalog.pk)
+            policy = catalog_policy(locked)
+            needs_manifest = any(r.needs_manifest for r in policy.rules)
+            e, lft, c = _rebuild_batch(locked, policy, ordered[start:start + BATCH_NAMES],
+                                       timezone.now(), needs_manifest)
+            entered, left, changed = entered + e, left + lft, changed + c
+            fields = ["rebuilt_at"]
+            locked.rebuilt_at = timezone.now()
+            if c:
+                locked.generation += 1
+                fields.append("generation")
+            locked.save(update_fields=fields)
+    log.info("catalog.rebuilt catalog=%s servers=%d entered=%d left=%d changed=%d",
+             catalog.slug, len(ordered), entered, left, changed)
+    return RebuildReport(catalog.slug, len(ordered), entered, left, changed)
+
+
+def servers_mark_dirty(*, names: Iterable[str]) -> None:
+    """Queue server names for the catalog reconcile (same transaction as the change)."""
+    DirtyServer.objects.bulk_create([DirtyServer(name=n) for n in sorted(set(names))])
+
+
+def catalogs_reconcile(*, limit: int = 20000) -> list[RebuildReport]:
+    """Rebuild, in every catalog, the servers that changed since the last reconcile."""
+    dirty = list(DirtyServer.objects.order_by("id").values_list("id", "name")[:limit])
+    dirty_names = {n for _, n in dirty}
+    reports = []
+    for catalog in Catalog.objects.order_by("pk"):
+        top = ServerVersion.objects.aggregate(m=Max("id"))["m"] or 0
+        started = timezone.now()
+        fresh = ServerVersion.objects.filter(id__gt=catalog.watermark_id)
+        if catalog.watermark_at is not None:  # local edits and status changes
+            fresh = fresh | ServerVersion.objects.filter(
+                updated_at__gt=catalog.watermark_at - timedelta(minutes=1))
+        names = dirty_names | set(fresh.values_list("name", flat=True).distinct())
+        if names:
+            reports.append(catalog_rebuild(catalog=catalog, names=names))
+        Catalog.objects.filter(pk=catalog.pk).update(watermark_id=top, watermark_at=started)
+    if dirty:
+        DirtyServer.objects.filter(id__lte=dirty[-1][0]).delete()
+    return reports

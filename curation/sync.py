@@ -1,0 +1,370 @@
+"""Mirroring an upstream registry: incremental or full walks, one atomic checkpoint per page."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from curation.models import (
+    FullSyncSeen,
+    ReservedNamespace,
+    SyncConflict,
+    SyncRun,
+    Upstream,
+)
+from curation.rules import names_matching
+from curation.services.membership import servers_mark_dirty
+from registry.api.render import rfc3339
+from registry.manifest import namespace_of
+from registry.models import LOCAL_ORIGIN, ServerVersion, Status
+from registry.services import (
+    IngestOutcome,
+    PreparedEntry,
+    ingest_prepare,
+    servers_recompute_latest,
+    versions_ingest_bulk,
+)
+
+log = logging.getLogger(__name__)
+
+LOG_CAP = 200
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class SyncError(Exception):
+    """The sync stopped: the walk stays checkpointed and the next sync resumes it."""
+
+
+class SyncBusy(SyncError):
+    """Another sync of the same upstream holds the lock."""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """The outcome of one sync invocation."""
+
+    upstream: str
+    run_id: int
+    mode: str
+    state: str
+    resumed: bool
+    pages: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    conflicts: int
+    rejected: int
+    invalid: int
+    vanished: int
+    retries: int
+    error: str = ""
+
+    def summary(self) -> str:
+        return (f"upstream={self.upstream} run={self.run_id} mode={self.mode} state={self.state} "
+                f"pages={self.pages} created={self.created} updated={self.updated} "
+                f"unchanged={self.unchanged} skipped={self.skipped} conflicts={self.conflicts} "
+                f"rejected={self.rejected} invalid={self.invalid} vanished={self.vanished} "
+                f"retries={self.retries}" + (f" error={self.error!r}" if self.error else ""))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One parsed upstream page."""
+
+    entries: list[Any]
+    next_cursor: str | None
+    date: datetime | None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    with contextlib.suppress(TypeError, ValueError):
+        when = parsedate_to_datetime(value)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
+def _backoff(attempt: int) -> float:
+    base = settings.MCP_INDEX_SYNC_BACKOFF_SECONDS * (2 ** attempt)
+    jitter = 0.5 + random.random() / 2  # noqa: S311 - jitter, not cryptography
+    return min(base, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) * jitter
+
+
+def fetch_page(client: httpx.Client, url: str, params: dict[str, Any], run: SyncRun) -> Page:
+    """GET one list page, retrying 429/5xx/timeouts with backoff (honouring Retry-After)."""
+    attempts = settings.MCP_INDEX_SYNC_RETRIES
+    for attempt in range(attempts + 1):
+        wait: float | None = None
+        try:
+            response = client.get(url, params=params)
+        except httpx.TransportError as exc:  # timeouts, refused or dropped connections
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.status_code == 200:
+                return _parse_page(response)
+            problem = f"HTTP {response.status_code}"
+            if response.status_code not in RETRY_STATUSES:
+                raise SyncError(f"upstream answered {problem}: {response.text[:200]}")
+            wait = _retry_after(response)
+        if attempt == attempts:
+            raise SyncError(f"upstream failed after {attempts} retries: {problem}")
+        delay = min(wait, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) if wait is not None \
+            else _backoff(attempt)
+        run.retries += 1
+        log.warning("sync.retry upstream=%s problem=%r wait=%.2f", run.upstream.name, problem, delay)
+        time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _parse_page(response: httpx.Response) -> Page:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise SyncError(f"unparseable page: {exc}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("servers"), list):
+        raise SyncError("unparseable page: expected an object with a servers array")
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    cursor = metadata.get("nextCursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise SyncError("unparseable page: nextCursor is not a string")
+    date = None
+    with contextlib.suppress(TypeError, ValueError):
+        date = parsedate_to_datetime(response.headers.get("Date", ""))
+    return Page(body["servers"], cursor or None, date)
+
+
+@contextlib.contextmanager
+def _upstream_lock(upstream: Upstream) -> Iterator[bool]:
+    """A session-level advisory lock: released when we finish or when the process dies."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = f"curation.sync:{upstream.pk}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+        got = cursor.fetchone()[0]
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
+
+def _shadow_reasons(upstream: Upstream, namespaces: set[str]) -> dict[str, str]:
+    """Namespaces this upstream may not fill, with the reason (local publishes, reserved)."""
+    reasons: dict[str, str] = {}
+    reserved = list(ReservedNamespace.objects.values_list("pattern", flat=True))
+    for ns in namespaces:
+        hit = next((p for p in reserved if fnmatchcase(ns, p)), None)
+        if hit:
+            reasons[ns] = f"namespace {ns} is reserved ({hit})"
+    local = (ServerVersion.objects.filter(namespace__in=namespaces - reasons.keys(),
+                                          origin=LOCAL_ORIGIN)
+             .values_list("namespace", flat=True).distinct())
+    for ns in local:
+        reasons[ns] = f"namespace {ns} has local publishes"
+    return reasons
+
+
+def _new_checkpoint(upstream: Upstream, full: bool) -> dict[str, Any]:
+    since = None
+    if not full and upstream.high_water is not None:
+        since = upstream.high_water - timedelta(seconds=upstream.overlap_seconds)
+    return {"mode": "full" if full else "incremental",
+            "since": since.isoformat() if since else None,
+            "cursor": None, "max_updated": None, "cap": None, "walk": None}
+
+
+def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
+    """Walk the upstream from its checkpoint (or afresh), ingesting page by page."""
+    with _upstream_lock(upstream) as got:
+        if not got:
+            raise SyncBusy(f"a sync of {upstream.name} is already running")
+        return _sync_locked(Upstream.objects.get(pk=upstream.pk), full)
+
+
+def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
+    # We hold the lock, so any run still marked running died mid-walk.
+    SyncRun.objects.filter(upstream=upstream, state=SyncRun.State.RUNNING).update(
+        state=SyncRun.State.INTERRUPTED, finished_at=timezone.now())
+    cp = upstream.checkpoint
+    resumed = bool(cp) and (not full or cp.get("mode") == "full")
+    if not resumed:
+        cp = _new_checkpoint(upstream, full)
+    assert cp is not None
+    since = datetime.fromisoformat(cp["since"]) if cp["since"] else None
+    run = SyncRun.objects.create(upstream=upstream, mode=cp["mode"], resumed=resumed, since=since)
+    if cp["walk"] is None:
+        cp["walk"] = run.pk
+    Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
+    url = upstream.base_url.rstrip("/") + "/servers"
+    headers = {"Accept": "application/json", "User-Agent": "mcp-index-mirror"}
+    if upstream.auth_header:
+        headers["Authorization"] = upstream.auth_header
+    takeover = frozenset(Upstream.objects.filter(priority__gt=upstream.priority)
+                         .values_list("name", flat=True))
+    try:
+        with httpx.Client(headers=headers, timeout=settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS,
+                          follow_redirects=False) as client:
+            while True:
+                params: dict[str, Any] = {"limit": upstream.page_size}
+                if since is not None:
+                    params["updated_since"] = rfc3339(since.astimezone(UTC))
+                else:
+                    params["include_deleted"] = "true"
+                if cp["cursor"]:
+                    params["cursor"] = cp["cursor"]
+                page = fetch_page(client, url, params, run)
+                if cp["cap"] is None and page.date is not None:
+                    cp["cap"] = page.date.isoformat()
+                _apply_page(upstream, run, cp, page, takeover)
+                if not page.next_cursor:
+                    break
+        _finish(upstream, run, cp)
+    except SyncError as exc:
+        run.state, run.error, run.finished_at = SyncRun.State.FAILED, str(exc), timezone.now()
+        run.errors += 1
+        _log(run, {"error": str(exc)})
+        run.save()
+        log.error("sync.failed upstream=%s run=%s error=%r", upstream.name, run.pk, str(exc))
+    return _report(run)
+
+
+def _log(run: SyncRun, item: dict[str, Any]) -> None:
+    if len(run.log) < LOG_CAP:
+        run.log.append(item)
+
+
+def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page,
+                takeover: frozenset[str]) -> None:
+    """Ingest one page, record conflicts and rejections, and move the checkpoint: atomically."""
+    prepared: list[PreparedEntry] = []
+    max_updated = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
+    for entry in page.entries:
+        item = ingest_prepare(entry=entry, origin=upstream.name)
+        if isinstance(item, IngestOutcome):
+            run.rejected += 1
+            _log(run, {"rejected": f"{item.name}@{item.version}".strip("@"), "reason": item.reason})
+            continue
+        if item.upstream_updated_at and (max_updated is None or item.upstream_updated_at > max_updated):
+            max_updated = item.upstream_updated_at
+        if (upstream.include_patterns and not names_matching(upstream.include_patterns, item.name)) \
+                or names_matching(upstream.exclude_patterns, item.name):
+            run.skipped += 1
+            continue
+        prepared.append(item)
+    with transaction.atomic():
+        shadowed = _shadow_reasons(upstream, {namespace_of(p.name) for p in prepared})
+        conflicts = [(p, shadowed[namespace_of(p.name)]) for p in prepared
+                     if namespace_of(p.name) in shadowed]
+        allowed = [p for p in prepared if namespace_of(p.name) not in shadowed]
+        outcomes = versions_ingest_bulk(prepared=allowed, origin=upstream.name,
+                                        takeover_from=takeover, recompute_latest=False)
+        touched = set()
+        for p, outcome in zip(allowed, outcomes, strict=True):
+            if outcome.action == "conflict":
+                conflicts.append((p, outcome.reason))
+                continue
+            setattr(run, outcome.action, getattr(run, outcome.action) + 1)
+            run.invalid += outcome.invalid
+            if outcome.action != "unchanged":
+                touched.add(p.name)
+        _record_conflicts(upstream, run, conflicts)
+        if cp["mode"] == "full":
+            _record_seen(upstream, cp["walk"], allowed)
+            if not page.next_cursor:
+                touched |= _mark_vanished(upstream, run, cp["walk"])
+        servers_recompute_latest(names=touched)
+        servers_mark_dirty(names=touched)
+        run.pages += 1
+        cp["cursor"] = page.next_cursor
+        cp["max_updated"] = max_updated.isoformat() if max_updated else None
+        run.save()
+        Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
+
+
+def _record_conflicts(upstream: Upstream, run: SyncRun, conflicts: list[tuple[PreparedEntry, str]]
+                      ) -> None:
+    if not conflicts:
+        return
+    run.conflicts += len(conflicts)
+    now = timezone.now()
+    unique = {(p.name, p.version): reason for p, reason in conflicts}
+    SyncConflict.objects.bulk_create(
+        [SyncConflict(upstream=upstream, name=n, version=v, reason=r[:500], last_run=run,
+                      last_seen_at=now) for (n, v), r in unique.items()],
+        update_conflicts=True, unique_fields=["upstream", "name", "version"],
+        update_fields=["reason", "last_run", "last_seen_at"])
+    for (name, version), reason in list(unique.items())[:20]:
+        _log(run, {"conflict": f"{name}@{version}", "reason": reason})
+
+
+def _record_seen(upstream: Upstream, walk: int, prepared: list[PreparedEntry]) -> None:
+    if not prepared:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO curation_fullsyncseen (walk, server_version_id) "
+            "SELECT %s, sv.id FROM registry_serverversion sv "
+            "JOIN unnest(%s::text[], %s::text[]) AS k(name, version) "
+            "ON sv.name = k.name AND sv.version = k.version WHERE sv.origin = %s",
+            [walk, [p.name for p in prepared], [p.version for p in prepared], upstream.name])
+
+
+def _mark_vanished(upstream: Upstream, run: SyncRun, walk: int) -> set[str]:
+    """Versions from this upstream that a complete full walk did not see: marked deleted."""
+    seen = FullSyncSeen.objects.filter(walk=walk).values("server_version_id")
+    gone = (ServerVersion.objects.filter(origin=upstream.name).exclude(pk__in=seen)
+            .exclude(status=Status.DELETED))
+    names = set(gone.values_list("name", flat=True))
+    now = timezone.now()
+    run.vanished += gone.update(status=Status.DELETED, status_changed_at=now, updated_at=now,
+                                status_message=f"vanished from upstream {upstream.name}")
+    FullSyncSeen.objects.filter(walk=walk).delete()
+    return names
+
+
+def _finish(upstream: Upstream, run: SyncRun, cp: dict[str, Any]) -> None:
+    with transaction.atomic():
+        high = upstream.high_water
+        seen = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
+        if seen is not None and cp["cap"]:
+            seen = min(seen, datetime.fromisoformat(cp["cap"]))
+        if seen is not None and (high is None or seen > high):
+            high = seen
+        now = timezone.now()
+        Upstream.objects.filter(pk=upstream.pk).update(checkpoint=None, high_water=high,
+                                                       last_sync_at=now)
+        run.state, run.finished_at = SyncRun.State.SUCCEEDED, now
+        run.save()
+    log.info("sync.done %s", _report(run).summary())
+
+
+def _report(run: SyncRun) -> SyncReport:
+    return SyncReport(
+        upstream=run.upstream.name, run_id=run.pk, mode=run.mode, state=run.state,
+        resumed=run.resumed, pages=run.pages, created=run.created, updated=run.updated,
+        unchanged=run.unchanged, skipped=run.skipped, conflicts=run.conflicts,
+        rejected=run.rejected, invalid=run.invalid, vanished=run.vanished, retries=run.retries,
+        error=run.error)

@@ -1,0 +1,251 @@
+"""Catalogs through their public surface: rules, reviews, pins, overlays, serving, access."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import clear_url_caches
+
+from curation.models import Catalog, CatalogEntry, Upstream
+from curation.services.membership import catalogs_reconcile
+from curation.sync import upstream_sync
+from registry.models import ServerVersion
+from registry.services import token_create, version_publish
+from tests.conftest import Api, bearer, manifest
+from tests.curation.conftest import make_upstream
+
+pytestmark = pytest.mark.django_db
+EXT = "/v0.1/x/io.mcpindex"
+CATALOG_META = "io.mcpindex/catalog"
+OFFICIAL = "io.modelcontextprotocol.registry/official"
+
+
+@pytest.fixture
+def admin(client: Client) -> Api:
+    api = Api(client, prefix="")
+    api.token = bearer(["*"])
+    return api
+
+
+@pytest.fixture
+def mirrored(fake_registry) -> Any:
+    make_upstream(fake_registry)
+    upstream_sync(upstream=Upstream.objects.get())
+    return fake_registry
+
+
+@pytest.fixture
+def make_catalog(admin, django_capture_on_commit_callbacks):
+    def _make(slug: str = "corp", rules: list[dict] | None = None, **fields: Any) -> Catalog:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin.send("POST", f"{EXT}/catalogs", {"slug": slug, **fields})
+            assert response.status_code == 201, response.content
+            if rules is not None:
+                response = admin.send("PUT", f"{EXT}/catalogs/{slug}/rules", {"rules": rules})
+                assert response.status_code == 200, response.content
+        return Catalog.objects.get(slug=slug)
+
+    return _make
+
+
+def walk(client: Client, base: str, headers: dict | None = None, **params: Any) -> list[dict]:
+    """Every item of a list endpoint, following nextCursor."""
+    items, cursor = [], None
+    while True:
+        query = {"limit": 100, **params, **({"cursor": cursor} if cursor else {})}
+        response = client.get(f"{base}/servers", query, headers=headers or {})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        items += body["servers"]
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            return items
+
+
+def names(items: list[dict]) -> set[str]:
+    return {i["server"]["name"] for i in items}
+
+
+def test_builtin_all_is_the_root_api(client, mirrored):
+    assert walk(client, "/c/all/v0.1") == walk(client, "/v0.1")
+    latest = client.get("/c/all/v0/servers", {"version": "latest", "limit": 5}).json()
+    assert latest == client.get("/v0/servers", {"version": "latest", "limit": 5}).json()
+
+
+def test_deny_a_namespace(client, mirrored, make_catalog):
+    everything = names(walk(client, "/v0.1"))
+    denied = sorted(everything)[0].split("/")[0]
+    make_catalog(rules=[{"action": "deny", "namespace": denied}])
+    served = names(walk(client, "/c/corp/v0.1"))
+    assert served == {n for n in everything if not n.startswith(denied + "/")}
+    assert client.get(f"/c/corp/v0.1/servers/{sorted(everything)[0].replace('/', '%2F')}"
+                      "/versions/latest").status_code == 404
+    assert names(walk(client, "/v0.1")) == everything  # the root API is untouched
+
+
+def test_rules_match_on_manifest_facts(client, mirrored, make_catalog):
+    make_catalog(rules=[{"action": "allow", "kind": "remote"}], default_action="deny")
+    served = walk(client, "/c/corp/v0.1")
+    assert served and all(item["server"].get("remotes") for item in served)
+    make_catalog("pypi", rules=[{"action": "allow", "registry_type": "pypi", "schema_valid": True}],
+                 default_action="deny")
+    for item in walk(client, "/c/pypi/v0.1"):
+        assert any(p["registryType"] == "pypi" for p in item["server"]["packages"])
+
+
+def test_review_new_servers_then_approve(client, admin, make_catalog):
+    version_publish(document=manifest("io.github.acme/db", "1.0.0"), actor="test")
+    version_publish(document=manifest("io.github.acme/junk", "1.0.0"), actor="test")
+    make_catalog(review_mode="new_servers")
+    assert walk(client, "/c/corp/v0.1") == []
+    reviewer = Api(client, prefix="")
+    reviewer.token = token_create(name="r", patterns=[], scopes=["catalog:corp:reviewer"],
+                                  actor="test").secret
+    queue = reviewer.get(f"{EXT}/catalogs/corp/reviews").json()["pending"]
+    assert {(e["name"], e["state"]) for e in queue} == {("io.github.acme/db", "pending"),
+                                                          ("io.github.acme/junk", "pending")}
+    response = reviewer.send("POST", f"{EXT}/catalogs/corp/reviews",
+                             {"name": "io.github.acme/db", "decision": "approve",
+                              "reason": "vetted by security", "include_future": True})
+    assert response.status_code == 201, response.content
+    reviewer.send("POST", f"{EXT}/catalogs/corp/reviews",
+                  {"name": "io.github.acme/junk", "version": "1.0.0", "decision": "reject",
+                   "reason": "not useful"})
+    assert names(walk(client, "/c/corp/v0.1")) == {"io.github.acme/db"}
+    version_publish(document=manifest("io.github.acme/db", "1.1.0"), actor="test")
+    catalogs_reconcile()  # what the beat task does
+    latest = client.get("/c/corp/v0.1/servers/io.github.acme%2Fdb/versions/latest").json()
+    assert latest["server"]["version"] == "1.1.0" and latest["_meta"][OFFICIAL]["isLatest"]
+    assert reviewer.get(f"{EXT}/catalogs/corp/reviews").json()["pending"] == []
+    viewer = Api(client, prefix="")
+    viewer.token = token_create(name="v", patterns=[], scopes=["catalog:corp:viewer"],
+                                actor="test").secret
+    denied = viewer.send("POST", f"{EXT}/catalogs/corp/reviews",
+                         {"name": "io.github.acme/junk", "decision": "approve"})
+    assert denied.status_code == 403
+
+
+def test_review_every_version_and_review_rules(client, make_catalog):
+    version_publish(document=manifest("io.github.acme/db", "1.0.0"), actor="test")
+    version_publish(document=manifest("io.github.other/xtool", "1.0.0"), actor="test")
+    make_catalog(rules=[{"action": "review", "namespace": "io.github.other"}])
+    assert names(walk(client, "/c/corp/v0.1")) == {"io.github.acme/db"}
+    make_catalog("strict", review_mode="every_version")
+    assert walk(client, "/c/strict/v0.1") == []
+
+
+def test_pin_and_annotate(client, admin, mirrored, make_catalog):
+    multi = (ServerVersion.objects.filter(is_latest=False, status="active")
+             .exclude(name__in=ServerVersion.objects.filter(status="deleted").values("name"))
+             .first())
+    make_catalog()
+    quoted = multi.name.replace("/", "%2F")
+    response = admin.send("POST", f"{EXT}/catalogs/corp/pins",
+                          {"name": multi.name, "version": multi.version, "note": "tested"})
+    assert response.status_code == 200, response.content
+    latest = client.get(f"/c/corp/v0.1/servers/{quoted}/versions/latest").json()
+    assert latest["server"]["version"] == multi.version
+    assert latest["_meta"][CATALOG_META]["pinned"] is True
+    versions = client.get(f"/c/corp/v0.1/servers/{quoted}/versions").json()["servers"]
+    assert [v["server"]["version"] for v in versions] == [multi.version]
+    response = admin.send("PUT", f"{EXT}/catalogs/corp/overlays",
+                          {"name": multi.name, "tags": ["database", "approved"], "featured": True,
+                           "notes": "Use for reporting", "install_notes": "ask #platform"})
+    assert response.status_code == 200, response.content
+    item = client.get(f"/c/corp/v0/servers/{quoted}/versions/{multi.version}").json()
+    assert item["_meta"][CATALOG_META] == {
+        "catalog": "corp", "tags": ["database", "approved"], "featured": True,
+        "notes": "Use for reporting", "installNotes": "ask #platform", "pinned": True}
+    listed = [i for i in walk(client, "/c/corp/v0.1") if i["server"]["name"] == multi.name]
+    assert listed[0]["_meta"][CATALOG_META]["tags"] == ["database", "approved"]
+    admin.send("POST", f"{EXT}/catalogs/corp/pins", {"name": multi.name, "version": None})
+    latest = client.get(f"/c/corp/v0.1/servers/{quoted}/versions/latest").json()
+    assert latest["server"]["version"] != multi.version
+
+
+def test_leaving_is_reported_as_deleted_under_updated_since(client, admin, mirrored, make_catalog,
+                                                           django_capture_on_commit_callbacks):
+    make_catalog()
+    make_catalog("corp2")
+    leaving = walk(client, "/c/corp/v0.1")[0]["server"]["name"]
+    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert walk(client, "/c/corp/v0.1", updated_since=since) == []
+    with django_capture_on_commit_callbacks(execute=True):  # the rebuild task runs on commit
+        admin.send("PUT", f"{EXT}/catalogs/corp/rules",
+                   {"rules": [{"action": "deny", "name_pattern": leaving}]})
+    changed = walk(client, "/c/corp/v0.1", updated_since=since)
+    assert changed and names(changed) == {leaving}
+    assert all(i["_meta"][OFFICIAL]["status"] == "deleted" for i in changed)
+    assert leaving not in names(walk(client, "/c/corp/v0.1"))
+    assert leaving in names(walk(client, "/c/corp/v0.1", include_deleted="true"))
+    assert walk(client, "/c/corp2/v0.1", updated_since=since) == []
+    with django_capture_on_commit_callbacks(execute=True):  # and coming back bumps it again
+        admin.send("PUT", f"{EXT}/catalogs/corp/rules", {"rules": []})
+    back = walk(client, "/c/corp/v0.1", updated_since=since)
+    assert names(back) == {leaving}
+    assert {i["_meta"][OFFICIAL]["status"] for i in back} != {"deleted"}
+
+
+def test_private_catalog_needs_a_role(client, mirrored, make_catalog):
+    make_catalog(public=False)
+    assert client.get("/c/corp/v0.1/servers").status_code == 401
+    other = token_create(name="o", patterns=[], scopes=["catalog:other:viewer"],
+                         actor="test").secret
+    response = client.get("/c/corp/v0.1/servers", headers={"Authorization": f"Bearer {other}"})
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    viewer = token_create(name="v", patterns=[], scopes=["catalog:corp:viewer"],
+                          actor="test").secret
+    items = walk(client, "/c/corp/v0.1", headers={"Authorization": f"Bearer {viewer}"})
+    assert len(items) == ServerVersion.objects.exclude(status="deleted").count()
+
+
+def test_catalog_list_queries_are_constant(client, mirrored, make_catalog,
+                                           django_assert_num_queries):
+    make_catalog()
+    catalog = Catalog.objects.get()
+    from curation.models import CatalogOverlay
+    for entry in CatalogEntry.objects.filter(catalog=catalog)[:30]:
+        CatalogOverlay.objects.get_or_create(catalog=catalog, name=entry.name,
+                                             defaults={"tags": ["x"]})
+    for limit in (3, 100):
+        with django_assert_num_queries(3):  # catalog, one page, overlays of that page
+            assert client.get("/c/corp/v0.1/servers", {"limit": limit}).status_code == 200
+    with django_assert_num_queries(3):
+        client.get("/c/corp/v0.1/servers", {"search": "a", "version": "latest"})
+
+
+def test_bad_input_gets_problem_json(client, admin, make_catalog):
+    make_catalog()
+    bad = admin.send("PUT", f"{EXT}/catalogs/corp/rules", {"rules": [{"action": "maybe"}]})
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
+    assert client.get("/c/nope/v0.1/servers").status_code == 404
+    assert client.get("/c/corp/v0.1/servers", {"limit": 0}).status_code == 422
+    assert client.get("/c/corp/v0.1/servers", {"cursor": "!!"}).status_code == 400
+    anonymous = client.post(f"{EXT}/catalogs", {"slug": "x"}, content_type="application/json")
+    assert anonymous.status_code == 401
+    dup = admin.send("POST", f"{EXT}/catalogs", {"slug": "corp"})
+    assert dup.status_code == 400
+
+
+def test_root_api_can_serve_another_default_catalog(client, settings, mirrored, make_catalog):
+    import config.urls
+
+    everything = names(walk(client, "/v0.1"))
+    denied = sorted(everything)[0]
+    make_catalog(rules=[{"action": "deny", "name_pattern": denied}])
+    settings.MCP_INDEX_DEFAULT_CATALOG = "corp"
+    try:
+        importlib.reload(config.urls)
+        clear_url_caches()
+        assert names(walk(client, "/v0.1")) == everything - {denied}
+        assert client.get("/v0/ping").json() == {"pong": True}
+    finally:
+        settings.MCP_INDEX_DEFAULT_CATALOG = "all"
+        importlib.reload(config.urls)
+        clear_url_caches()
+    assert names(walk(client, "/v0.1")) == everything
