@@ -124,12 +124,17 @@ def problem_messages(reply: Reply) -> tuple[str, tuple[str, ...]]:
     return reason, tuple(details)
 
 
-def failure(reply: Reply, action: str, *, bad_request_code: int = EXIT_FAILURE) -> CliError:
-    """Turn an error reply into a CliError with the documented exit code."""
+def failure(reply: Reply, action: str, *, bad_request_code: int = EXIT_FAILURE,
+            relogin_hint: bool = True) -> CliError:
+    """Turn an error reply into a CliError with the documented exit code.
+
+    A 401 normally means the stored token expired, so it gets a hint to log in again;
+    `login` itself passes relogin_hint=False (the reason is that its proof was refused).
+    """
     reason, details = problem_messages(reply)
     if reply.status in (401, 403):
         code = EXIT_AUTH
-        if reply.status == 401:
+        if reply.status == 401 and relogin_hint:
             details = (*details, "log in again with `mcp-index login <method>`")
     elif reply.status == 409:
         code = EXIT_CONFLICT

@@ -19,6 +19,15 @@ import pytest
 
 from registry.cli.main import main
 
+# The loopback servers of the proof and ownership tests (proof host, DNS responder, OIDC
+# issuer, fake npm), re-exported so the login end-to-end tests reuse them instead of copies.
+from tests.ownership.conftest import npm as npm
+from tests.proofs.conftest import dns_server as dns_server
+from tests.proofs.conftest import http_server as http_server
+from tests.proofs.conftest import issuer as issuer
+from tests.proofs.conftest import outbound as outbound
+from tests.proofs.conftest import proof_host as proof_host
+
 
 @dataclass(frozen=True)
 class Recorded:

@@ -95,9 +95,8 @@ def test_refused_login_exits_4_with_the_reason_and_stores_nothing(cli, fake, cre
             {"title": "Unauthorized", "status": 401, "detail": "token audience mismatch"})
     result = cli("--registry", fake.url, "login", "github-oidc", "--token", "bad")
     assert result.code == 4
-    assert result.err.splitlines()[0] == (
-        "error: login github-oidc failed (HTTP 401): token audience mismatch")
-    assert "Traceback" not in result.err
+    # One line: the reason. Not the "log in again" hint other commands add on a 401.
+    assert result.err == "error: login github-oidc failed (HTTP 401): token audience mismatch\n"
     assert not credentials.exists()
 
 

@@ -61,8 +61,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def rfc3339_now() -> str:
-    """The current UTC time as RFC 3339 with second precision (`2025-01-02T03:04:05Z`)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time as RFC 3339 with milliseconds (`2025-01-02T03:04:05.678Z`).
+
+    The registry refuses a (domain, timestamp) it has seen as a replay, so whole seconds
+    would let only one of several jobs sharing a key log in per second. RFC 3339 parsers
+    (ours, and the official registry's Go time.Parse) accept the fraction.
+    """
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _signing_key(args: argparse.Namespace) -> keys.SigningKey:
@@ -150,7 +155,7 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
         body = _proof(args, registry)
         reply = send("POST", f"{registry}/v0/auth/{args.method}", json_body=body)
         if not reply.ok:
-            error = failure(reply, f"login {args.method}")
+            error = failure(reply, f"login {args.method}", relogin_hint=False)
             code = EXIT_AUTH if reply.status in (400, 401, 403) else error.code
             raise CliError(error.message, code=code, details=error.details)
         data = reply.body if isinstance(reply.body, dict) else {}
