@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from curation.attestations import page_attestations_mirror
 from curation.models import (
     FullSyncSeen,
     ReservedNamespace,
@@ -71,6 +72,7 @@ class SyncReport:
     invalid: int
     vanished: int
     retries: int
+    errors: int = 0
     error: str = ""
 
     def summary(self) -> str:
@@ -78,7 +80,8 @@ class SyncReport:
                 f"pages={self.pages} created={self.created} updated={self.updated} "
                 f"unchanged={self.unchanged} skipped={self.skipped} conflicts={self.conflicts} "
                 f"rejected={self.rejected} invalid={self.invalid} vanished={self.vanished} "
-                f"retries={self.retries}" + (f" error={self.error!r}" if self.error else ""))
+                f"retries={self.retries} errors={self.errors}"
+                + (f" error={self.error!r}" if self.error else ""))
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,8 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
                 page = fetch_page(client, url, params, run)
                 if cp["cap"] is None and page.date is not None:
                     cp["cap"] = page.date.isoformat()
-                _apply_page(upstream, run, cp, page, takeover)
+                applied = _apply_page(upstream, run, cp, page, takeover)
+                _mirror_attestations(client, upstream, run, applied)
                 if not page.next_cursor:
                     break
         _finish(upstream, run, cp)
@@ -256,8 +260,20 @@ def _log(run: SyncRun, item: dict[str, Any]) -> None:
         run.log.append(item)
 
 
+def _mirror_attestations(client: httpx.Client, upstream: Upstream, run: SyncRun,
+                         entries: list[PreparedEntry]) -> None:
+    """After the page is committed: bring its signed entries' attestations, re-verified here."""
+    result = page_attestations_mirror(client=client, base_url=upstream.base_url,
+                                      origin=upstream.name, entries=entries)
+    if result.errors:
+        run.errors += len(result.errors)
+        for error in result.errors:
+            _log(run, {"error": error})
+        run.save(update_fields=["errors", "log"])
+
+
 def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page,
-                takeover: frozenset[str]) -> None:
+                takeover: frozenset[str]) -> list[PreparedEntry]:
     """Ingest one page, record conflicts and rejections, and move the checkpoint: atomically."""
     prepared: list[PreparedEntry] = []
     max_updated = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
@@ -302,6 +318,7 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page
         cp["max_updated"] = max_updated.isoformat() if max_updated else None
         run.save()
         Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
+    return allowed
 
 
 def _record_conflicts(upstream: Upstream, run: SyncRun, conflicts: list[tuple[PreparedEntry, str]]
@@ -367,4 +384,4 @@ def _report(run: SyncRun) -> SyncReport:
         resumed=run.resumed, pages=run.pages, created=run.created, updated=run.updated,
         unchanged=run.unchanged, skipped=run.skipped, conflicts=run.conflicts,
         rejected=run.rejected, invalid=run.invalid, vanished=run.vanished, retries=run.retries,
-        error=run.error)
+        errors=run.errors, error=run.error)

@@ -6,13 +6,14 @@ import base64
 import bisect
 import copy
 import json
+import re
 import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from registry.versioning import Candidate, pick_latest
 
@@ -43,6 +44,8 @@ class FakeRegistry:
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        # raw attestation items served at /v0.1/x/<ns>/servers/{name}/versions/{v}/attestations
+        self.attestations: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     @property
     def url(self) -> str:
@@ -135,6 +138,9 @@ class FakeRegistry:
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(request.path)
+        if parts.path.endswith("/attestations"):
+            self._serve_attestations(request, parts.path)
+            return
         if not parts.path.endswith("/servers"):
             self._send(request, 404, b'{"title":"Not Found","status":404}')
             return
@@ -170,6 +176,14 @@ class FakeRegistry:
             body["servers"].insert(1, 42)
             body["servers"].insert(2, {"server": {"name": "no-version-here"}})
             self._send(request, 200, json.dumps(body).encode())
+
+    def _serve_attestations(self, request: BaseHTTPRequestHandler, path: str) -> None:
+        match = re.match(r"^/v0\.1/x/[^/]+/servers/([^/]+)/versions/([^/]+)/attestations$", path)
+        key = (unquote(match.group(1)), unquote(match.group(2))) if match else None
+        if key is None or key not in self.attestations:
+            self._send(request, 404, b'{"title":"Not Found","status":404}')
+            return
+        self._send(request, 200, json.dumps({"attestations": self.attestations[key]}).encode())
 
     @staticmethod
     def _send(request: BaseHTTPRequestHandler, status: int, raw: bytes,
