@@ -6,3 +6,7 @@ class CurationConfig(AppConfig):
 
     name = "curation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connects the receivers (Django's documented place to do so).
+        from curation import receivers  # noqa: F401

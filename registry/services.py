@@ -25,6 +25,7 @@ from registry.manifest import (
 )
 from registry.models import LOCAL_ORIGIN, ApiToken, AuditEvent, RemoteUrl, ServerVersion, Status
 from registry.ownership import OwnershipError, check_ownership
+from registry.signals import versions_changed
 from registry.validation import validate_manifest
 from registry.versioning import Candidate, pick_latest
 
@@ -35,6 +36,11 @@ def audit_record(*, actor: str, action: str, target: str, data: dict[str, Any] |
                  ) -> AuditEvent:
     """Write one audit event (dotted action, e.g. `registry.version.published`)."""
     return AuditEvent.objects.create(actor=actor, action=action, target=target, data=data or {})
+
+
+def _announce(name: str) -> None:
+    """Tell derived views (catalogs) about a change once the transaction commits."""
+    transaction.on_commit(lambda: versions_changed.send(sender=ServerVersion, names={name}))
 
 
 def _lock_server(name: str) -> None:
@@ -146,6 +152,7 @@ def _version_create(*, document: dict[str, Any], actor: str) -> ServerVersion:
     server_recompute_latest(name=name)
     audit_record(actor=actor, action="registry.version.published", target=str(sv),
                  data={"digest": sv.digest})
+    _announce(name)
     sv.refresh_from_db()
     return sv
 
@@ -185,6 +192,7 @@ def version_set_status(*, name: str, version: str, status: str, message: str | N
     server_recompute_latest(name=name)
     audit_record(actor=actor, action="registry.version.status_changed", target=str(sv),
                  data={"status": status, "message": message})
+    _announce(name)
     sv.refresh_from_db()
     return sv
 
@@ -206,6 +214,7 @@ def server_set_status(*, name: str, status: str, message: str | None, actor: str
     server_recompute_latest(name=name)
     audit_record(actor=actor, action="registry.server.status_changed", target=name,
                  data={"status": status, "message": message, "versions": len(changed)})
+    _announce(name)
     return list(ServerVersion.objects.filter(pk__in=[sv.pk for sv in changed])
                 .order_by("-published_at"))
 
@@ -241,6 +250,7 @@ def _version_replace(*, name: str, version: str, document: dict[str, Any], actor
     RemoteUrl.objects.bulk_create([RemoteUrl(server_version=sv, url=u, name=name) for u in urls])
     audit_record(actor=actor, action="registry.version.edited", target=str(sv),
                  data={"digest_before": before, "digest_after": sv.digest})
+    _announce(name)
     return sv
 
 

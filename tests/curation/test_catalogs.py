@@ -249,3 +249,19 @@ def test_root_api_can_serve_another_default_catalog(client, settings, mirrored, 
         importlib.reload(config.urls)
         clear_url_caches()
     assert names(walk(client, "/v0.1")) == everything
+
+
+def test_a_local_publish_reaches_catalogs_when_it_commits(client, admin, make_catalog,
+                                                          django_capture_on_commit_callbacks):
+    from tests.conftest import manifest
+    make_catalog("team", default_action="allow")
+    publisher = Api(client)
+    publisher.token = bearer(["io.github.acme/*"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publisher.publish(manifest("io.github.acme/fresh", "1.0.0")).status_code == 200
+    assert "io.github.acme/fresh" in names(walk(client, "/c/team/v0.1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        publisher.send("PATCH", "/servers/io.github.acme%2Ffresh/versions/1.0.0/status",
+                       {"status": "deprecated"})
+    item = client.get("/c/team/v0.1/servers/io.github.acme%2Ffresh/versions/1.0.0").json()
+    assert item["_meta"][OFFICIAL]["status"] == "deprecated"
