@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.proofs.loopback import FakeHTTPServer, Reply, Seen, TlsMaterial, make_tls
+from tests.proofs.conftest import http_server as http_server  # the same loopback servers
+from tests.proofs.conftest import tls as tls  # its certificate covers FILES_HOST too
+from tests.proofs.loopback import FakeHTTPServer, Reply, Seen
 
 NAME = "io.github.acme/db"
 FILES_HOST = "files.example.test"
@@ -24,26 +25,6 @@ INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 @pytest.fixture(autouse=True)
 def _ownership_checks_on(settings) -> None:
     settings.MCP_INDEX_OWNERSHIP_CHECKS = True
-
-
-@pytest.fixture
-def http_server() -> Iterator[Callable[..., FakeHTTPServer]]:
-    servers: list[FakeHTTPServer] = []
-
-    def start(tls: TlsMaterial | None = None) -> FakeHTTPServer:
-        server = FakeHTTPServer(tls.server_context if tls else None)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsMaterial:
-    directory: Path = tmp_path_factory.mktemp("tls")
-    return make_tls(directory, [FILES_HOST])
 
 
 @pytest.fixture
