@@ -9,7 +9,7 @@ from curation import selectors
 from curation.selectors import CatalogRef
 from registry import selectors as registry_selectors
 from registry.api.errors import Problem
-from registry.api.render import entry_json, json_response, list_json
+from registry.api.responses import entry_response, list_response
 from registry.api.views import RegistryView
 
 
@@ -33,9 +33,9 @@ class CatalogServerListView(CatalogView):
         query = registry_selectors.parse_list_query(request.query_params)
         if ref.catalog is None:  # the built-in `all`: straight from the registry tables
             page = registry_selectors.list_page(query)
-            return json_response(list_json(page.rows, page.next_cursor))
+            return list_response(page.rows, page.next_cursor)
         result = selectors.catalog_list_page(ref.catalog, query)
-        return json_response(list_json(result.page.rows, result.page.next_cursor, result.extras))
+        return list_response(result.page.rows, result.page.next_cursor, result.extras)
 
 
 class CatalogServerVersionsView(CatalogView):
@@ -46,10 +46,10 @@ class CatalogServerVersionsView(CatalogView):
         include_deleted = self.include_deleted(request)
         if ref.catalog is None:
             rows = registry_selectors.server_versions(name, include_deleted=include_deleted)
-            return json_response(list_json(rows, None))
+            return list_response(rows)
         result = selectors.catalog_server_versions(ref.catalog, name,
                                                    include_deleted=include_deleted)
-        return json_response(list_json(result.page.rows, None, result.extras))
+        return list_response(result.page.rows, None, result.extras)
 
 
 class CatalogServerVersionView(CatalogView):
@@ -61,8 +61,8 @@ class CatalogServerVersionView(CatalogView):
         if ref.catalog is None:
             row = registry_selectors.server_version(name, version,
                                                     include_deleted=include_deleted)
-            return json_response(entry_json(row))
+            return entry_response(row)
         result = selectors.catalog_server_version(ref.catalog, name, version,
                                                   include_deleted=include_deleted)
         row = result.page.rows[0]
-        return json_response(entry_json(row, result.extras.get(row["id"])))
+        return entry_response(row, result.extras.get(row["id"]))

@@ -15,13 +15,13 @@ from rest_framework.views import APIView
 from registry import selectors, services
 from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem, registry_error_response
-from registry.api.render import entry_json, json_response, list_json
+from registry.api.render import entry_json, json_response
+from registry.api.responses import entries_json, entry_response, list_response
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.errors import RegistryError
 from registry.models import IdempotencyRecord
 from registry.validation import validate_manifest
-from signing.selectors import trust_meta_for_versions
 
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"
 
@@ -48,8 +48,7 @@ class ServerListView(RegistryView):
 
     def get(self, request: Request) -> HttpResponse:
         page = selectors.list_page(selectors.parse_list_query(request.query_params))
-        extras = trust_meta_for_versions([row["id"] for row in page.rows])
-        return json_response(list_json(page.rows, page.next_cursor, extras))
+        return list_response(page.rows, page.next_cursor)
 
 
 class ServerVersionsView(RegistryView):
@@ -57,8 +56,7 @@ class ServerVersionsView(RegistryView):
 
     def get(self, request: Request, name: str) -> HttpResponse:
         rows = selectors.server_versions(name, include_deleted=self.include_deleted(request))
-        extras = trust_meta_for_versions([row["id"] for row in rows])
-        return json_response(list_json(rows, None, extras))
+        return list_response(rows)
 
 
 class ServerVersionView(RegistryView):
@@ -67,7 +65,7 @@ class ServerVersionView(RegistryView):
     def get(self, request: Request, name: str, version: str) -> HttpResponse:
         row = selectors.server_version(name, version,
                                        include_deleted=self.include_deleted(request))
-        return json_response(entry_json(row, trust_meta_for_versions([row["id"]]).get(row["id"])))
+        return entry_response(row)
 
     def put(self, request: Request, name: str, version: str) -> HttpResponse:
         caller = require_caller(request)
@@ -75,7 +73,7 @@ class ServerVersionView(RegistryView):
             raise Problem(403, "You do not have edit permissions for this server")
         sv = services.version_edit(name=name, version=version, document=_json_object(request),
                                    actor=caller.actor)
-        return json_response(entry_json(selectors.version_row(sv)))
+        return entry_response(selectors.version_row(sv))
 
 
 def _status_body(request: Request) -> tuple[str, str | None]:
@@ -103,7 +101,7 @@ class VersionStatusView(RegistryView):
         status, message = _status_body(request)
         sv = services.version_set_status(name=name, version=version, status=status,
                                          message=message, actor=actor)
-        return json_response(entry_json(selectors.version_row(sv)))
+        return entry_response(selectors.version_row(sv))
 
 
 class ServerStatusView(RegistryView):
@@ -114,8 +112,8 @@ class ServerStatusView(RegistryView):
         status, message = _status_body(request)
         versions = services.server_set_status(name=name, status=status, message=message,
                                               actor=actor)
-        items = ",".join(entry_json(selectors.version_row(sv)) for sv in versions)
-        return json_response(f'{{"updatedCount":{len(versions)},"servers":[{items}]}}')
+        items = entries_json([selectors.version_row(sv) for sv in versions])
+        return json_response(f'{{"updatedCount":{len(versions)},"servers":{items}}}')
 
 
 class PublishView(RegistryView):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -213,9 +214,10 @@ def test_catalog_list_queries_are_constant(client, mirrored, make_catalog,
         CatalogOverlay.objects.get_or_create(catalog=catalog, name=entry.name,
                                              defaults={"tags": ["x"]})
     for limit in (3, 100):
-        with django_assert_num_queries(3):  # catalog, one page, overlays of that page
+        # catalog, one page, overlays of that page, trust summaries of that page
+        with django_assert_num_queries(4):
             assert client.get("/c/corp/v0.1/servers", {"limit": limit}).status_code == 200
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get("/c/corp/v0.1/servers", {"search": "a", "version": "latest"})
 
 
@@ -265,3 +267,39 @@ def test_a_local_publish_reaches_catalogs_when_it_commits(client, admin, make_ca
                        {"status": "deprecated"})
     item = client.get("/c/team/v0.1/servers/io.github.acme%2Ffresh/versions/1.0.0").json()
     assert item["_meta"][OFFICIAL]["status"] == "deprecated"
+
+
+def test_trust_summary_is_served_by_catalogs_as_by_the_root(client, admin, make_catalog,
+                                                            django_capture_on_commit_callbacks):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from signing import dsse
+    from signing import services as signing_services
+    from signing.client import statement_bytes_for
+    from signing.models import Principal
+    make_catalog("team", default_action="allow")
+    key = ed25519.Ed25519PrivateKey.generate()
+    publisher = Api(client)
+    publisher.token = bearer(["io.github.acme/*"])
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_services.principal_save(principal=Principal(
+            slug="sec", display_name="Security", kind=Principal.KEY,
+            public_key_pem=dsse.public_key_pem(key)), actor="test:admin")
+        assert publisher.publish(manifest("io.github.acme/signed", "1.0.0")).status_code == 200
+    sv = ServerVersion.objects.get(name="io.github.acme/signed")
+    payload = statement_bytes_for(server_name=sv.name, version=sv.version, sha256=sv.digest)
+    envelope = dsse.envelope_sign(payload=payload, keys=[key]).as_json()
+    with django_capture_on_commit_callbacks(execute=True):
+        signing_services.attestation_submit(version=sv, kind="dsse",
+                                            content=json.dumps(envelope).encode(),
+                                            submitted_by="test")
+    trust_key = "io.mcpindex/trust"
+    path = "/servers/io.github.acme%2Fsigned/versions/1.0.0"
+    root = client.get("/v0.1" + path).json()["_meta"][trust_key]
+    assert root["verifiedSigners"] == [{"principal": "sec", "displayName": "Security"}]
+    for base in ("/c/team/v0.1", "/c/all/v0.1"):
+        assert client.get(base + path).json()["_meta"][trust_key] == root
+        listed = [i for i in walk(client, base) if i["server"]["name"] == "io.github.acme/signed"]
+        assert listed[0]["_meta"][trust_key] == root
+    team = client.get("/c/team/v0.1" + path).json()["_meta"]
+    assert team[CATALOG_META]["catalog"] == "team"  # the catalog block is kept alongside
