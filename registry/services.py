@@ -43,11 +43,12 @@ def _announce(name: str) -> None:
     transaction.on_commit(lambda: versions_changed.send(sender=ServerVersion, names={name}))
 
 
-def _lock_server(name: str) -> None:
-    """Serialise writes to one server name (PostgreSQL advisory lock for the transaction)."""
+def _lock_servers(names: Iterable[str]) -> None:
+    """Advisory locks for many names, taken in sorted order so writers cannot deadlock."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(n, 0)) "
+                           "FROM unnest(%s::text[]) AS n ORDER BY n", [sorted(set(names))])
 
 
 def server_recompute_latest(*, name: str) -> ServerVersion | None:
@@ -133,7 +134,7 @@ def version_publish(*, document: dict[str, Any], actor: str) -> ServerVersion:
 @transaction.atomic
 def _version_create(*, document: dict[str, Any], actor: str) -> ServerVersion:
     name, version = document["name"], document["version"]
-    _lock_server(name)
+    _lock_servers([name])
     if ServerVersion.objects.filter(name=name, version=version).exists():
         raise PublishRefused("Failed to publish server", errors=[
             f"invalid version: cannot publish duplicate version {version} of {name}"])
@@ -182,7 +183,7 @@ def version_set_status(*, name: str, version: str, status: str, message: str | N
                        actor: str) -> ServerVersion:
     """Change one version's status (any direction); a no-op is refused with 400."""
     message = _validate_status(status, message)
-    _lock_server(name)
+    _lock_servers([name])
     sv = ServerVersion.objects.filter(name=name, version=version).first()
     if sv is None:
         raise NotFound("Server version not found")
@@ -202,7 +203,7 @@ def server_set_status(*, name: str, status: str, message: str | None, actor: str
                       ) -> list[ServerVersion]:
     """Change the status of every version of a server in one transaction."""
     message = _validate_status(status, message)
-    _lock_server(name)
+    _lock_servers([name])
     versions = list(ServerVersion.objects.filter(name=name).order_by("-published_at"))
     if not versions:
         raise NotFound("Server not found")
@@ -230,7 +231,7 @@ def version_edit(*, name: str, version: str, document: dict[str, Any], actor: st
 @transaction.atomic
 def _version_replace(*, name: str, version: str, document: dict[str, Any], actor: str
                      ) -> ServerVersion:
-    _lock_server(name)
+    _lock_servers([name])
     sv = ServerVersion.objects.filter(name=name, version=version).first()
     if sv is None or sv.status == Status.DELETED:
         raise NotFound("Server not found")
@@ -364,14 +365,6 @@ def version_ingest(*, entry: Any, origin: str, now: datetime | None = None,
     outcomes = versions_ingest_bulk(prepared=[prepared], origin=origin,
                                     recompute_latest=recompute_latest)
     return outcomes[0]
-
-
-def _lock_servers(names: Iterable[str]) -> None:
-    """Advisory locks for many names, taken in sorted order so writers cannot deadlock."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(n, 0)) "
-                           "FROM unnest(%s::text[]) AS n ORDER BY n", [sorted(set(names))])
 
 
 _UPDATE_FIELDS = ("manifest", "manifest_text", "schema_url", "title", "description", "search_text",

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registry.services import server_recompute_latest, version_ingest
+from registry.services import IngestOutcome, ingest_prepare, versions_ingest_bulk
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
+BATCH = 500  # entries per transaction: each batch commits whole, latest flags recomputed
 
 
 def load_entries(source: str) -> list[Any]:
@@ -69,19 +70,32 @@ class Command(BaseCommand):
         except httpx.HTTPError as exc:
             raise CommandError(f"could not fetch {source}: {exc}") from exc
         counts: Counter[str] = Counter()
-        touched: set[str] = set()
+        batch = []
         for entry in entries:
-            outcome = version_ingest(entry=entry, origin=origin, recompute_latest=False)
-            counts[outcome.action] += 1
-            counts["invalid"] += outcome.invalid
-            if outcome.action in ("created", "updated"):
-                touched.add(outcome.name)
-            if outcome.action == "rejected" and options["verbosity"] > 1:
-                self.stderr.write(f"rejected: {outcome.name} {outcome.version}: {outcome.reason}")
-        for name in sorted(touched):
-            server_recompute_latest(name=name)
+            item = ingest_prepare(entry=entry, origin=origin)
+            if isinstance(item, IngestOutcome):
+                self._count(counts, item, options["verbosity"])
+                continue
+            batch.append(item)
+            if len(batch) == BATCH:
+                self._ingest(counts, batch, origin, options["verbosity"])
+                batch = []
+        if batch:
+            self._ingest(counts, batch, origin, options["verbosity"])
         self.stdout.write(
             f"created={counts['created']} updated={counts['updated']} "
             f"unchanged={counts['unchanged']} invalid={counts['invalid']} "
-            f"rejected={counts['rejected']}"
+            f"rejected={counts['rejected']} conflicts={counts['conflict']}"
         )
+
+    def _ingest(self, counts: Counter[str], batch: list[Any], origin: str, verbosity: int
+                ) -> None:
+        for outcome in versions_ingest_bulk(prepared=batch, origin=origin):
+            self._count(counts, outcome, verbosity)
+
+    def _count(self, counts: Counter[str], outcome: IngestOutcome, verbosity: int) -> None:
+        counts[outcome.action] += 1
+        counts["invalid"] += outcome.invalid
+        if outcome.action in ("rejected", "conflict") and verbosity > 1:
+            self.stderr.write(f"{outcome.action}: {outcome.name} {outcome.version}: "
+                              f"{outcome.reason}")
