@@ -57,7 +57,9 @@ def test_a_real_worker_runs_the_task_through_redis():
          "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        client = Celery(broker=REDIS_URL)
+        # set_as_current=False: otherwise every later shared_task.delay() in this process
+        # would go to this app (Redis) instead of running inline as the test settings say.
+        client = Celery(broker=REDIS_URL, set_as_current=False)
         client.send_task("registry.tasks.purge_idempotency_records", queue=queue)
         client.close()
         deadline = time.monotonic() + 60
