@@ -51,24 +51,6 @@ def _lock_servers(names: Iterable[str]) -> None:
                            "FROM unnest(%s::text[]) AS n ORDER BY n", [sorted(set(names))])
 
 
-def server_recompute_latest(*, name: str) -> ServerVersion | None:
-    """Move is_latest to the version the official rules pick; returns that version."""
-    rows = list(ServerVersion.objects.filter(name=name)
-                .values_list("pk", "version", "published_at", "status", "is_latest"))
-    if not rows:
-        return None
-    by_version = {r[1]: r for r in rows}
-    best = pick_latest([Candidate(r[1], r[2], r[3] == Status.DELETED) for r in rows])
-    assert best is not None
-    chosen_pk = by_version[best.version][0]
-    stale = [r[0] for r in rows if r[4] and r[0] != chosen_pk]
-    if stale:  # clear first: the partial unique index allows one latest row per name
-        ServerVersion.objects.filter(pk__in=stale).update(is_latest=False)
-    if not by_version[best.version][4]:
-        ServerVersion.objects.filter(pk=chosen_pk).update(is_latest=True)
-    return ServerVersion.objects.get(pk=chosen_pk)
-
-
 def _reserved_meta_issues(document: dict[str, Any]) -> list[str]:
     meta = document.get("_meta")
     if not isinstance(meta, dict):
@@ -150,7 +132,7 @@ def _version_create(*, document: dict[str, Any], actor: str) -> ServerVersion:
         **_columns(document),
     )
     RemoteUrl.objects.bulk_create([RemoteUrl(server_version=sv, url=u, name=name) for u in urls])
-    server_recompute_latest(name=name)
+    servers_recompute_latest(names=[name])
     audit_record(actor=actor, action="registry.version.published", target=str(sv),
                  data={"digest": sv.digest})
     _announce(name)
@@ -190,7 +172,7 @@ def version_set_status(*, name: str, version: str, status: str, message: str | N
     if not _apply_status(sv, status, message, timezone.now()):
         raise RegistryError("No changes to apply: status and message are already set to the "
                             "provided values")
-    server_recompute_latest(name=name)
+    servers_recompute_latest(names=[name])
     audit_record(actor=actor, action="registry.version.status_changed", target=str(sv),
                  data={"status": status, "message": message})
     _announce(name)
@@ -212,7 +194,7 @@ def server_set_status(*, name: str, status: str, message: str | None, actor: str
     if not changed:
         raise RegistryError("No changes to apply: all versions already have the requested "
                             "status and message")
-    server_recompute_latest(name=name)
+    servers_recompute_latest(names=[name])
     audit_record(actor=actor, action="registry.server.status_changed", target=name,
                  data={"status": status, "message": message, "versions": len(changed)})
     _announce(name)
@@ -419,7 +401,7 @@ def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
 
 
 def servers_recompute_latest(*, names: Iterable[str]) -> None:
-    """server_recompute_latest for many servers in three statements."""
+    """Move is_latest to the version the official rules pick, for each server: 3 statements."""
     names = set(names)
     if not names:
         return
