@@ -116,6 +116,20 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "registry.api.errors.problem_exception_handler",
 }
 
+# --- Redis: the shared cache (response cache, catalog generations, rate limits). ---
+# Without it (the quick start) Django's per-process memory cache is used, the response cache
+# is off (a per-process generation cannot be invalidated across workers) and rate limits
+# count per process.
+REDIS_URL = env_str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "mcpidx"}
+        if REDIS_URL else
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery: with no broker configured, tasks run inline (the quick start). ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

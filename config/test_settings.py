@@ -8,6 +8,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key")
 os.environ.setdefault("MCP_INDEX_JWT_PRIVATE_KEY", "11" * 32)
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.pop("CELERY_BROKER_URL", None)
+# Redis is part of the stack under test (cache, generations, rate limits); each test starts
+# from an empty database (tests/conftest.py flushes it).
+os.environ.setdefault("REDIS_URL", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
 # Publishing tests use real-world manifests whose packages live on public registries we
 # cannot reach; tests/ownership switches the checks on against loopback registries.
 os.environ.setdefault("MCP_INDEX_OWNERSHIP_CHECKS", "0")

@@ -116,3 +116,15 @@ def publish(publisher: Api) -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def examples() -> list[dict[str, Any]]:
     return [copy.deepcopy(load_json(p)) for p in EXAMPLES]
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis() -> None:
+    """Each test starts with an empty Redis: cached responses, generations and rate-limit
+    counters must not leak from one test's (rolled back) database into the next."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()

@@ -1,0 +1,10 @@
+"""Running the service in production: health, metrics, logs, response cache, rate limits.
+
+- `health.py`      /healthz (liveness) and /readyz (database and broker)
+- `metrics.py`     Prometheus /metrics: requests by route, sync runs, queue depth, verifications
+- `logs.py`        structured JSON logs carrying the request id
+- `redis.py`       the shared Redis connection (settings.REDIS_URL)
+- `generations.py` per-catalog generations: every change to a catalog bumps its token
+- `cache.py`       read-API response cache and ETags keyed by those generations
+- `ratelimit.py`   per-IP and per-token limits (429 with Retry-After)
+"""
