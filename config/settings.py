@@ -41,6 +41,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.api.middleware.ApiPathMiddleware",
+    # Before anything that touches the database: a cached read answers from Redis alone.
+    "registry.ops.ratelimit.RateLimitMiddleware",
+    "registry.ops.cache.ResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -130,6 +133,27 @@ CACHES = {
     )
 }
 
+# Read-API response cache (registry/ops/cache.py): bodies in Redis keyed by catalog generation.
+MCP_INDEX_RESPONSE_CACHE = env_bool("MCP_INDEX_RESPONSE_CACHE", default=bool(REDIS_URL))
+MCP_INDEX_RESPONSE_CACHE_SECONDS = env_int("MCP_INDEX_RESPONSE_CACHE_SECONDS", default=300)
+MCP_INDEX_RESPONSE_CACHE_MAX_BYTES = env_int("MCP_INDEX_RESPONSE_CACHE_MAX_BYTES",
+                                             default=2 * 1024 * 1024)
+# Cache-Control on read responses, for clients and a CDN in front of the API.
+MCP_INDEX_CACHE_MAX_AGE = env_int("MCP_INDEX_CACHE_MAX_AGE", default=30)
+MCP_INDEX_CACHE_STALE_WHILE_REVALIDATE = env_int("MCP_INDEX_CACHE_STALE_WHILE_REVALIDATE",
+                                                 default=300)
+MCP_INDEX_CACHE_STALE_IF_ERROR = env_int("MCP_INDEX_CACHE_STALE_IF_ERROR", default=86400)
+
+# Rate limits (registry/ops/ratelimit.py), counted in Redis: "<requests>/<s|m|h|d>".
+MCP_INDEX_RATE_LIMITS = env_bool("MCP_INDEX_RATE_LIMITS", default=True)
+MCP_INDEX_RATE_LIMIT_ANON = env_str("MCP_INDEX_RATE_LIMIT_ANON", default="600/m")
+MCP_INDEX_RATE_LIMIT_TOKEN = env_str("MCP_INDEX_RATE_LIMIT_TOKEN", default="3000/m")
+MCP_INDEX_RATE_LIMIT_WRITES = env_str("MCP_INDEX_RATE_LIMIT_WRITES", default="60/m")
+MCP_INDEX_RATE_LIMIT_AUTH_FAILURES = env_str("MCP_INDEX_RATE_LIMIT_AUTH_FAILURES", default="30/m")
+# How many reverse proxies (load balancer, CDN) sit in front: the client IP is taken that
+# many hops back in X-Forwarded-For. 0 trusts no header.
+MCP_INDEX_TRUSTED_PROXIES = env_int("MCP_INDEX_TRUSTED_PROXIES", default=0)
+
 # --- Celery: with no broker configured, tasks run inline (the quick start). ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -211,10 +235,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
 }
 
+# Security headers. In production (DEBUG off) the service sits behind TLS: HTTP is
+# redirected (probes exempt), HSTS is sent, cookies are Secure. `X-Forwarded-Proto` is
+# trusted, so the proxy in front must set it (see docs/deploy.md).
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # ---------------------------------------------------------------------------------------
 # --- Namespace proofs, package ownership checks and the outbound SSRF guard ---

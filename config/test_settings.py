@@ -14,6 +14,12 @@ os.environ.setdefault("REDIS_URL", os.environ.get("TEST_REDIS_URL", "redis://127
 # Publishing tests use real-world manifests whose packages live on public registries we
 # cannot reach; tests/ownership switches the checks on against loopback registries.
 os.environ.setdefault("MCP_INDEX_OWNERSHIP_CHECKS", "0")
+# The test client speaks plain HTTP; tests/ops checks the production redirect and HSTS.
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+# Limits high enough for any one test; tests/ops/test_ratelimit.py sets small ones.
+os.environ.setdefault("MCP_INDEX_RATE_LIMIT_ANON", "100000/m")
+os.environ.setdefault("MCP_INDEX_RATE_LIMIT_TOKEN", "100000/m")
+os.environ.setdefault("MCP_INDEX_RATE_LIMIT_WRITES", "100000/m")
 
 from config.settings import *  # noqa: F403
 

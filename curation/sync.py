@@ -37,6 +37,7 @@ from registry.services import (
     ingest_prepare,
     servers_recompute_latest,
     versions_ingest_bulk,
+    versions_invalidate,
 )
 
 log = logging.getLogger(__name__)
@@ -358,6 +359,7 @@ def _mark_vanished(upstream: Upstream, run: SyncRun, walk: int) -> set[str]:
     now = timezone.now()
     run.vanished += gone.update(status=Status.DELETED, status_changed_at=now, updated_at=now,
                                 status_message=f"vanished from upstream {upstream.name}")
+    versions_invalidate(names=names)
     FullSyncSeen.objects.filter(walk=walk).delete()
     return names
 

@@ -24,8 +24,9 @@ from registry.manifest import (
     search_text_of,
 )
 from registry.models import LOCAL_ORIGIN, ApiToken, AuditEvent, RemoteUrl, ServerVersion, Status
+from registry.ops import generations
 from registry.ownership import OwnershipError, check_ownership
-from registry.signals import versions_changed
+from registry.signals import versions_changed, versions_touched
 from registry.validation import validate_manifest
 from registry.versioning import Candidate, pick_latest
 
@@ -38,8 +39,18 @@ def audit_record(*, actor: str, action: str, target: str, data: dict[str, Any] |
     return AuditEvent.objects.create(actor=actor, action=action, target=target, data=data or {})
 
 
+def versions_invalidate(*, names: Iterable[str]) -> None:
+    """What readers see of these servers changed: drop cached reads of every catalog
+    showing them (the built-in `all` here; catalogs through `versions_touched`)."""
+    names = set(names)
+    if names:
+        generations.bump_builtin()
+        versions_touched.send(sender=ServerVersion, names=names)
+
+
 def _announce(name: str) -> None:
-    """Tell derived views (catalogs) about a change once the transaction commits."""
+    """Invalidate caches now; tell derived views (catalogs) once the transaction commits."""
+    versions_invalidate(names={name})
     transaction.on_commit(lambda: versions_changed.send(sender=ServerVersion, names={name}))
 
 
@@ -395,8 +406,10 @@ def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
         RemoteUrl.objects.filter(server_version__in=[sv.pk for sv, _ in to_update]).delete()
     RemoteUrl.objects.bulk_create([RemoteUrl(server_version=sv, url=u, name=p.name)
                                    for sv, p in to_create + to_update for u in p.remote_urls])
+    written = {p.name for _, p in to_create + to_update}
     if recompute_latest:
-        servers_recompute_latest(names={p.name for _, p in to_create + to_update})
+        servers_recompute_latest(names=written)
+    versions_invalidate(names=written)
     return [outcomes[(p.name, p.version)] for p in prepared]
 
 

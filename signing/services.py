@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from registry.errors import RegistryError
 from registry.models import ServerVersion
+from registry.ops import generations
 from registry.services import audit_record
 from signing import dsse, selectors, tasks
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
@@ -241,6 +242,8 @@ def attestations_reverify(*, kinds: Iterable[str]) -> int:
         .exclude(state__in=[FAILED, Attestation.PENDING])
         .update(state=Attestation.PENDING)
     )
+    if count:
+        generations.bump_everything()  # trust summaries show them unverified until re-checked
     transaction.on_commit(lambda: tasks.verify_pending.delay())
     return count
 

@@ -24,6 +24,7 @@ from curation.services.membership import catalog_rebuild
 from curation.tasks import enqueue_rebuild
 from registry.errors import NotFound, RegistryError
 from registry.models import ServerVersion
+from registry.ops import generations
 from registry.services import audit_record
 
 BUILTIN_SLUG = "all"
@@ -56,6 +57,7 @@ def _clean_catalog(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _bump(catalog: Catalog) -> None:
     Catalog.objects.filter(pk=catalog.pk).update(generation=catalog.generation + 1)
+    generations.bump([catalog.slug])
 
 
 @transaction.atomic

@@ -56,6 +56,8 @@ class ApiPathMiddleware:
             return PermanentRedirect308(target + (f"?{query}" if query else ""))
         preflight = request.method == "OPTIONS"
         response = HttpResponse(status=204) if preflight else self.get_response(request)
+        # JSON is never a document: nothing in it may load or run, nor be framed.
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
         response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
