@@ -106,9 +106,9 @@ def admin_sql(sql: str) -> None:
         conn.execute(sql)
 
 
-def query(name: str, sql: str) -> list[tuple[Any, ...]]:
+def query(name: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with psycopg.connect(dbname=name, **_server()) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 @contextlib.contextmanager
@@ -155,22 +155,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies, which a container's PID 1
+    may never reap, do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
+
+
 @contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `command` in its own process group; always stop the whole group afterwards."""
+def running(command: list[str], env: dict[str, str], log: Path,
+            grace: float = 20) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command` in its own process group; always stop the whole group afterwards
+    (SIGTERM, then SIGKILL after `grace` seconds or for anything left behind)."""
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:
             yield proc
         finally:
-            for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-                if proc.poll() is not None:
-                    break
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(grace)
+            if proc.poll() is None or group_alive(proc.pid):
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, sig)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(grace)
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
 
 
 def wait_for(check: Callable[[], bool], timeout: float, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -199,3 +213,19 @@ def http(url: str, data: bytes | None = None, headers: dict[str, str] | None = N
         return exc.code, exc.read()
     except OSError:
         return 0, b""
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Dockerfile's collectstatic step, run as written, into a temporary STATIC_ROOT."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
+    (command,) = [line.strip()[len("RUN "):] for line in dockerfile.splitlines()
+                  if line.strip().startswith("RUN ") and "collectstatic" in line]
+    root = tmp_path_factory.mktemp("static")
+    env = app_env({}, DJANGO_SETTINGS_MODULE="tests.deploy.static_settings",
+                  MCP_INDEX_TEST_STATIC_ROOT=str(root))
+    env.pop("PYTHONDONTWRITEBYTECODE")
+    result = subprocess.run(command, shell=True, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
