@@ -5,18 +5,18 @@ The app is synchronous Django whose requests wait on PostgreSQL and Redis (milli
 on publish, on outbound ownership and proof checks (up to MCP_INDEX_OWNERSHIP_TIMEOUT_SECONDS,
 30 s by default). Knobs, all optional:
 
-| Variable               | Default                         | Why                                        |
-|------------------------|---------------------------------|--------------------------------------------|
-| WEB_CONCURRENCY        | 2 x CPUs + 1, at most 8         | worker processes; set it in containers     |
-| GUNICORN_THREADS       | 1 (sync workers)                | >1 switches to gthread: slow publishes no  |
-|                        |                                 | longer hold a whole process                |
-| GUNICORN_TIMEOUT       | 60                              | above the 30 s outbound limits of publish  |
-| GUNICORN_BIND          | 0.0.0.0:$PORT (PORT=8000)       |                                            |
-| GUNICORN_MAX_REQUESTS  | 2000 (+ up to 10 % jitter)      | recycles workers to bound memory growth    |
-| GUNICORN_KEEPALIVE     | 75                              | gthread only: above common LB idle timeouts|
-| GUNICORN_ACCESS_LOG    | off                             | the app logs each request itself           |
-| FORWARDED_ALLOW_IPS    | 127.0.0.1,::1                   | proxies trusted for X-Forwarded-Proto      |
-| PROMETHEUS_MULTIPROC_DIR | /tmp/mcp-index-metrics        | per-process metric files, wiped at start   |
+| Variable                  | Default                    | Why                                        |
+|---------------------------|----------------------------|--------------------------------------------|
+| WEB_CONCURRENCY           | 2 x CPUs + 1, at most 8    | worker processes; set it in containers     |
+| GUNICORN_THREADS          | 1 (sync workers)           | >1: gthread, a slow publish holds a thread |
+| GUNICORN_TIMEOUT          | 60                         | above the 30 s outbound limits of publish  |
+| GUNICORN_GRACEFUL_TIMEOUT | 30                         | drain time on shutdown and rolling updates |
+| GUNICORN_BIND             | 0.0.0.0:$PORT (PORT=8000)  |                                            |
+| GUNICORN_MAX_REQUESTS     | 2000 (+ up to 10 % jitter) | recycles workers to bound memory growth    |
+| GUNICORN_KEEPALIVE        | 75                         | gthread only: above usual LB idle timeouts |
+| GUNICORN_ACCESS_LOG       | off                        | the app logs each request itself           |
+| FORWARDED_ALLOW_IPS       | 127.0.0.1,::1              | proxies trusted for X-Forwarded-Proto      |
+| PROMETHEUS_MULTIPROC_DIR  | /tmp/mcp-index-metrics     | per-process metric files, emptied at start |
 
 Database connections per pod = workers x threads (CONN_MAX_AGE keeps them open): budget them
 against max_connections, see docs/deploy.md.
@@ -78,9 +78,10 @@ def _fresh_metrics_dir() -> str:
     """Prometheus multiprocess mode: each process writes its samples to files in this
     directory and /metrics sums them. It must exist, without a previous run's files, before
     the app is imported, which with preload_app is before any server hook runs."""
-    path = os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "mcp-index-metrics")
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+        tempfile.gettempdir(), "mcp-index-metrics"
     )
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     os.makedirs(path, exist_ok=True)
     for stale in glob.glob(os.path.join(path, "*.db")):
         os.remove(stale)
