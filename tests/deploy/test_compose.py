@@ -48,7 +48,7 @@ def test_migrate_is_one_shot_and_everything_else_waits_for_it(compose: dict[str,
     migrate = services["migrate"]
     assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert migrate["restart"] == "no"
-    assert "healthcheck" not in migrate
+    assert migrate["healthcheck"] == {"disable": True}
     assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"] == {
