@@ -30,10 +30,9 @@ from prometheus_client import (
     Counter,
     Histogram,
     disable_created_metrics,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -231,6 +230,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return problem_response(401, "A valid metrics bearer token is required",
                                 headers={"WWW-Authenticate": 'Bearer realm="metrics"',
                                          "Cache-Control": "no-store"})
-    response = HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)
+    # Prometheus text 0.0.4 unless the scraper asks for OpenMetrics or a newer text format.
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    response = HttpResponse(encode(scrape_registry()), content_type=content_type)
     response["Cache-Control"] = "no-store"
     return response
