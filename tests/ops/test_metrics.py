@@ -188,6 +188,11 @@ def test_scrape_cost_does_not_grow_with_rows(client, publish):
     with CaptureQueriesContext(connection) as queries:
         scrape(client)
     assert len(queries) == 6  # upstreams, runs, last successes, attestations, versions, entries
+    publish("io.github.acme/db", "2.0.0")
+    with CaptureQueriesContext(connection) as queries:
+        samples = scrape(client)
+    assert len(queries) == 4  # whole-table sizes come from the cache for a minute
+    assert value(samples, "mcp_index_server_versions", origin="local", status="active") == 5
 
 
 @pytest.mark.django_db
