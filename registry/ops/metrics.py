@@ -229,7 +229,7 @@ class _ThisProcess(Collector):
 def scrape_registry() -> CollectorRegistry:
     """What /metrics exposes; built once per process so no collector is registered twice."""
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # the test prometheus-client itself makes
         # Every worker's request metrics, from the shared directory. Process stats are
         # per process and would be misleading here, so they are left out.
         MultiProcessCollector(registry)
