@@ -65,9 +65,13 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
     task_id = task_id_var.get()
     if task_id:
         fields["task_id"] = task_id
+    celery = record.name.startswith("celery.")
     for key, value in vars(record).items():
-        if key not in _RECORD_ATTRS and not key.startswith("_"):
-            fields[key] = value
+        if key in _RECORD_ATTRS or key.startswith("_"):
+            continue
+        if celery and key == "data":
+            continue  # Celery's copy of the message's fields, plus the traceback a second time
+        fields[key] = value
     return fields
 
 

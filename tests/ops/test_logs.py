@@ -149,3 +149,14 @@ def test_the_json_format_keeps_exceptions_on_one_line():
     doc = json.loads(line)
     assert doc["message"] == "failed it" and "ValueError: bad\nthing" in doc["exc"]
     assert "request_id" not in doc
+
+
+def test_celery_records_keep_one_traceback():
+    try:
+        raise KeyError("gone")
+    except KeyError:
+        record = logging.getLogger("celery.app.trace").makeRecord(
+            "celery.app.trace", logging.ERROR, __file__, 1, "Task t[1] raised unexpected", (),
+            sys.exc_info(), extra={"data": {"traceback": "Traceback ...", "id": "1"}})
+    doc = json.loads(JsonFormatter().format(record))
+    assert "data" not in doc and doc["exc"].count("Traceback") == 1
