@@ -122,26 +122,40 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-# --- Celery: the task id is part of the log context while a task runs. ---
-_task_tokens: dict[str, Token[str | None]] = {}
+# --- Celery: the task id joins the log context while a task runs, and so does the id of the
+# request that enqueued it (carried in a message header), so web and worker logs correlate.
+REQUEST_ID_HEADER = "mcp_index_request_id"
+_task_tokens: dict[str, list[tuple[ContextVar[str | None], Token[str | None]]]] = {}
 
 
-def _task_started(task_id: str | None = None, **_: Any) -> None:
-    if task_id:
-        _task_tokens[task_id] = task_id_var.set(task_id)
+def _task_published(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    request_id = request_id_var.get()
+    if request_id and headers is not None:
+        headers.setdefault(REQUEST_ID_HEADER, request_id)
+
+
+def _task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    if not task_id:
+        return
+    tokens = [(task_id_var, task_id_var.set(task_id))]
+    request = getattr(task, "request", None)
+    origin = getattr(request, REQUEST_ID_HEADER, None) if request is not None else None
+    if isinstance(origin, str) and request_id_var.get() is None:
+        tokens.append((request_id_var, request_id_var.set(origin)))
+    _task_tokens[task_id] = tokens
 
 
 def _task_finished(task_id: str | None = None, **_: Any) -> None:
-    token = _task_tokens.pop(task_id or "", None)
-    if token is None:
-        return
-    try:
-        task_id_var.reset(token)
-    except ValueError:  # finished in another context than it started (custom pools)
-        task_id_var.set(None)
+    for var, token in reversed(_task_tokens.pop(task_id or "", [])):
+        try:
+            var.reset(token)
+        except ValueError:  # finished in another context than it started (custom pools)
+            var.set(None)
 
 
 def connect_celery_signals() -> None:
-    """Bind the task id around every task (workers, and inline tasks in the web process)."""
+    """Carry ids into tasks (workers, and inline tasks in the web process)."""
+    signals.before_task_publish.connect(_task_published, weak=False,
+                                        dispatch_uid="mcp_index_log_publish")
     signals.task_prerun.connect(_task_started, weak=False, dispatch_uid="mcp_index_log_prerun")
     signals.task_postrun.connect(_task_finished, weak=False, dispatch_uid="mcp_index_log_postrun")

@@ -5,16 +5,21 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from celery import shared_task
+from celery import Celery, shared_task
 from django.test import Client
 
+from curation.models import Upstream
 from registry.ops.logs import JsonFormatter, KeyValueFormatter, request_id_var
+from tests.ops.conftest import ROOT, TEST_REDIS_URL, db_url, free_port
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -160,3 +165,43 @@ def test_celery_records_keep_one_traceback():
             sys.exc_info(), extra={"data": {"traceback": "Traceback ...", "id": "1"}})
     doc = json.loads(JsonFormatter().format(record))
     assert "data" not in doc and doc["exc"].count("Traceback") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_logs_with_the_task_id_and_the_enqueuing_request_id(tmp_path):
+    """A real worker: the request id travels in the message, the task id comes from Celery."""
+    dead = Upstream.objects.create(name="dead", base_url=f"http://127.0.0.1:{free_port()}/v0.1")
+    queue = f"test-logs-{os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, "CELERY_BROKER_URL": TEST_REDIS_URL, "DATABASE_URL": db_url(),
+           "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",
+           "DJANGO_SECRET_KEY": "worker-test", "MCP_INDEX_JWT_PRIVATE_KEY": "55" * 32,
+           "MCP_INDEX_SYNC_RETRIES": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    output = tmp_path / "worker.log"
+    with output.open("wb") as sink:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
+             "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            client = Celery(broker=TEST_REDIS_URL, set_as_current=False)
+            request_id_var.set("req-from-web")
+            try:
+                sent = client.send_task("curation.tasks.upstream_sync_task", args=[dead.pk],
+                                        queue=queue)
+            finally:
+                request_id_var.set(None)
+                client.close()
+            deadline = time.monotonic() + 60
+            failed: list[dict[str, Any]] = []
+            while not failed and time.monotonic() < deadline:
+                assert worker.poll() is None, output.read_text()[-3000:]
+                time.sleep(0.3)
+                failed = [json.loads(line) for line in output.read_text().splitlines()
+                          if line.startswith("{") and "sync.failed" in line]
+            assert failed, output.read_text()[-3000:]
+            assert failed[0]["task_id"] == sent.id
+            assert failed[0]["request_id"] == "req-from-web"
+            assert failed[0]["logger"] == "curation.sync" and failed[0]["level"] == "ERROR"
+        finally:
+            worker.terminate()
+            worker.wait(timeout=20)
