@@ -6,8 +6,9 @@ per-process files and a scrape answered by any worker aggregates them all.
 
 Sync runs, verifications and queue depth happen in Celery workers, possibly on other hosts,
 so they are not counted in-process: `StateCollector` reads them from the database and the
-broker when /metrics is scraped (a handful of GROUP BY queries over indexed columns). One
-scrape reaches one worker, so these series appear once whatever the number of workers.
+broker when /metrics is scraped (six GROUP BY queries, the two whole-table ones cached for a
+minute). One scrape reaches one worker, so these series appear once whatever the number of
+workers.
 """
 
 from __future__ import annotations

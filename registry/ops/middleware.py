@@ -31,8 +31,8 @@ OPS_URLCONF = "registry.ops.urls"
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 STATIC_ROUTE = "static"
 UNMATCHED_ROUTE = "unmatched"
-_USER_AGENT_MAX = 200
-
+_HEADER_MAX = 200  # logged header values (user agent, forwarded-for) are cut here
+_PATH_MAX = 1000
 
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^()]*\)")
 _CONVERTER = re.compile(r"<\w+:(\w+)>")
@@ -111,13 +111,13 @@ class RequestContextMiddleware:
             return
         fields: dict[str, object] = {
             # The path only: query strings can carry OAuth codes and other secrets.
-            "method": request.method, "path": request.path, "route": route, "status": status,
+            "method": request.method, "path": request.path[:_PATH_MAX], "route": route, "status": status,
             "duration_ms": round(elapsed * 1000, 2),
             "bytes": _body_bytes(response) if response is not None else None,
             "client_ip": request.META.get("REMOTE_ADDR", ""),
-            "user_agent": request.headers.get("User-Agent", "")[:_USER_AGENT_MAX],
+            "user_agent": request.headers.get("User-Agent", "")[:_HEADER_MAX],
         }
         forwarded = request.headers.get("X-Forwarded-For")
         if forwarded:
-            fields["forwarded_for"] = forwarded[:_USER_AGENT_MAX]
+            fields["forwarded_for"] = forwarded[:_HEADER_MAX]
         access_log.log(level, "request", extra=fields)
