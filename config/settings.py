@@ -37,6 +37,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: request id, access log and request metrics for everything below, and the
+    # answers of /healthz, /readyz and /metrics before any other middleware runs.
+    "registry.ops.middleware.RequestContextMiddleware",
     "registry.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,17 +80,27 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=60),
+        # A persistent connection broken by a database restart is noticed and replaced at
+        # the start of the next request instead of failing it.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits forever for an unreachable host by default; bound every connect.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", default=10))
 # Optional read replica: GETs of the public read API read from it (config/db_router.py).
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=60)
-    )
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=60),
+        conn_health_checks=True)
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", default=10))
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
-    MIDDLEWARE.insert(0, "config.db_router.ReplicaReadsMiddleware")
+    # After the request-context middleware, so replica reads are timed and logged too.
+    MIDDLEWARE.insert(1, "config.db_router.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -236,13 +249,29 @@ if MCP_INDEX_OIDC_ENABLED:
         "mozilla_django_oidc.auth.OIDCAuthenticationBackend",
     ]
 
+# --- Operations: logs, health checks, metrics (docs/operations.md) ---
+# json: one object per line (production); text: key=value lines for a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfiguredEnv(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"kv": {"format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
+    "formatters": {
+        "json": {"()": "registry.ops.logs.JsonFormatter"},
+        "text": {"()": "registry.ops.logs.KeyValueFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+    # Django's own loggers print through the root handler too (one format, no duplicates).
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+# Celery workers keep this logging setup instead of installing their own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Readiness: seconds allowed to each dependency check (database, broker, cache).
+MCP_INDEX_HEALTH_TIMEOUT_SECONDS = env_int("MCP_INDEX_HEALTH_TIMEOUT_SECONDS", default=2)
+# When set, /metrics requires `Authorization: Bearer <token>`.
+MCP_INDEX_METRICS_TOKEN = env_str("MCP_INDEX_METRICS_TOKEN", default="")
 
 # Security headers. In production (DEBUG off) the service sits behind TLS: HTTP is
 # redirected (probes exempt), HSTS is sent, cookies are Secure. `X-Forwarded-Proto` is

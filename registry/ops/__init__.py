@@ -3,6 +3,8 @@
 - `health.py`      /healthz (liveness) and /readyz (database and broker)
 - `metrics.py`     Prometheus /metrics: requests by route, sync runs, queue depth, verifications
 - `logs.py`        structured JSON logs carrying the request id
+- `middleware.py`  outermost middleware: request id, access log, request metrics, probes
+- `urls.py`        the routes of /healthz, /readyz and /metrics
 - `redis.py`       the shared Redis connection (settings.REDIS_URL)
 - `generations.py` per-catalog generations: every change to a catalog bumps its token
 - `cache.py`       read-API response cache and ETags keyed by those generations

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.urls import resolve
 from django.utils.cache import set_response_etag
 from django.utils.http import parse_etags
 
@@ -92,6 +93,8 @@ class ResponseCacheMiddleware:
             shared_redis.warn_unavailable("response cache read", exc)
             return self._uncached(request)
         if stored is not None:
+            # Resolve the route anyway (no database): metrics and logs label it like a miss.
+            request.resolver_match = resolve(request.path_info)
             stored_etag, stored_type, body = stored.split(b"\n", 2)
             return _answer(request, stored_etag.decode(), stored_type.decode(), body, "HIT")
         # Ask the view for the full body (even for a conditional request) so it can be stored.

@@ -95,7 +95,7 @@ PROBE = (
     "print(json.dumps({'aliases': sorted(s.DATABASES), "
     "'replica': s.DATABASES.get('replica', {}).get('NAME'), "
     "'mirror': s.DATABASES.get('replica', {}).get('TEST', {}).get('MIRROR'), "
-    "'routers': list(getattr(s, 'DATABASE_ROUTERS', [])), 'first': s.MIDDLEWARE[0]}))"
+    "'routers': list(getattr(s, 'DATABASE_ROUTERS', [])), 'after_context': s.MIDDLEWARE[1]}))"
 )
 
 
@@ -109,7 +109,7 @@ def test_settings_wire_the_replica_only_when_configured(replica: str) -> None:
     if replica:
         assert wired == {"aliases": ["default", "replica"], "replica": "mcp_replica", "mirror": "default",
                          "routers": ["config.db_router.ReplicaRouter"],
-                         "first": "config.db_router.ReplicaReadsMiddleware"}
+                         "after_context": "config.db_router.ReplicaReadsMiddleware"}
     else:
         assert wired["aliases"] == ["default"] and wired["routers"] == []
-        assert wired["first"] != "config.db_router.ReplicaReadsMiddleware"
+        assert wired["after_context"] != "config.db_router.ReplicaReadsMiddleware"

@@ -1,0 +1,234 @@
+"""/metrics: request series by route, registry state read at scrape time, token, workers."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from curation.models import SyncRun, Upstream
+from curation.sync import upstream_sync
+from registry.models import ServerVersion
+from registry.ops.metrics import BUCKETS
+from signing.models import Attestation
+from tests.conftest import manifest
+from tests.curation.conftest import snapshot
+from tests.curation.fake_upstream import FakeRegistry
+from tests.ops.conftest import TEST_REDIS_URL, db_url, free_port
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def parse(text: str) -> Samples:
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def scrape(client, **headers: str) -> Samples:
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert response["Cache-Control"] == "no-store"
+    return parse(response.content.decode())
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def requests(samples: Samples, route: str, status: str, method: str = "GET") -> float:
+    return value(samples, "mcp_index_http_requests_total", method=method, route=route, status=status)
+
+
+@pytest.mark.django_db
+def test_requests_are_counted_by_route_pattern_and_status(client, publisher):
+    before = scrape(client)
+    assert client.get("/v0.1/servers").status_code == 200
+    assert client.get("/v0.1/servers", {"limit": 5}).status_code == 200
+    assert publisher.publish(manifest("io.github.acme/db")).status_code == 200
+    versions = "/v0/servers/io.github.acme%2Fdb/versions"
+    assert client.get(versions).status_code == 200
+    assert client.get("/v0/servers/io.github.acme%2Fnope/versions").status_code == 404
+    assert client.get("/v0/no-such-endpoint").status_code == 404
+    assert client.get("/no-such-page/").status_code == 404
+    static = client.get("/static/css/web.css")
+    assert static.status_code == 200
+    static.close()
+    assert client.generic("BREW", "/v0.1/servers").status_code == 405
+    after = scrape(client)
+
+    def delta(route: str, status: str, method: str = "GET") -> float:
+        return requests(after, route, status, method) - requests(before, route, status, method)
+
+    assert delta("/v0.1/servers", "200") == 2  # query strings don't make new series
+    assert delta("/v0/publish", "200", "POST") == 1
+    assert delta("/v0/servers/<name>/versions", "200") == 1  # the pattern, not the name
+    assert delta("/v0/servers/<name>/versions", "404") == 1
+    assert delta("unmatched", "404") == 2  # unknown API path and unknown page
+    assert delta("static", "200") == 1
+    assert delta("/v0.1/servers", "405", "OTHER") == 1  # invented methods share one label
+    assert delta("/metrics", "200") == 1  # the first scrape
+    routes = {dict(labels)["route"] for name, labels in after if name == "mcp_index_http_requests_total"}
+    assert not any("io.github" in r or "?" in r for r in routes), routes
+
+
+@pytest.mark.django_db
+def test_latency_histogram_has_buckets(client):
+    before = scrape(client)
+    for _ in range(3):
+        client.get("/v0.1/servers")
+    after = scrape(client)
+    name = "mcp_index_http_request_duration_seconds"
+    labels = {"method": "GET", "route": "/v0.1/servers"}
+    buckets = sorted(float(dict(key)["le"]) for n, key in after
+                     if n == f"{name}_bucket" and labels.items() <= dict(key).items())
+    assert buckets == [*BUCKETS, float("inf")]
+    assert value(after, f"{name}_count", **labels) - value(before, f"{name}_count", **labels) == 3
+    assert value(after, f"{name}_bucket", le="+Inf", **labels) == value(after, f"{name}_count", **labels)
+    assert value(after, f"{name}_sum", **labels) > value(before, f"{name}_sum", **labels)
+    assert BUCKETS[0] == 0.005 and BUCKETS[-1] == 10.0
+
+
+@pytest.mark.django_db
+def test_sync_runs_come_from_the_database(client, settings):
+    settings.MCP_INDEX_SYNC_RETRIES = 0
+    settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS = 2
+    upstream_registry = FakeRegistry(snapshot(20)).start()
+    try:
+        good = Upstream.objects.create(name="official", base_url=upstream_registry.url)
+        assert upstream_sync(upstream=good).state == "succeeded"
+        assert upstream_sync(upstream=good).state == "succeeded"
+    finally:
+        upstream_registry.stop()
+    dead = Upstream.objects.create(name="dead", base_url=f"http://127.0.0.1:{free_port()}/v0.1")
+    assert upstream_sync(upstream=dead).state == "failed"
+    SyncRun.objects.create(upstream=dead, mode="full")  # one in progress
+    Upstream.objects.create(name="idle", base_url="http://127.0.0.1:9/v0.1")  # never synced
+
+    samples = scrape(client)
+    runs = "mcp_index_sync_runs_total"
+    assert value(samples, runs, upstream="official", state="succeeded") == 2
+    assert value(samples, runs, upstream="dead", state="failed") == 1
+    assert value(samples, runs, upstream="dead", state="succeeded") == 0
+    assert ((runs, frozenset({"upstream": "idle", "state": "failed"}.items())) in samples)  # zeros
+    assert value(samples, "mcp_index_sync_runs_running", upstream="dead") == 1
+    last = SyncRun.objects.filter(upstream=good, state="succeeded").latest("finished_at").finished_at
+    stamp = "mcp_index_sync_last_success_timestamp_seconds"
+    assert value(samples, stamp, upstream="official") == pytest.approx(last.timestamp())
+    assert (stamp, frozenset({"upstream": "dead"}.items())) not in samples
+    mirrored = ServerVersion.objects.filter(origin="official").count()
+    assert mirrored and value(samples, "mcp_index_server_versions", origin="official",
+                              status="active") + value(samples, "mcp_index_server_versions",
+                                                       origin="official", status="deleted") \
+        + value(samples, "mcp_index_server_versions", origin="official",
+                status="deprecated") == mirrored
+
+
+@pytest.mark.django_db
+def test_attestations_are_counted_by_verification_state(client, publish):
+    publish("io.github.acme/db", "1.0.0")
+    version = ServerVersion.objects.get(name="io.github.acme/db")
+    states = ["verified", "verified", "failed", "pending", "unverified"]
+    for i, state in enumerate(states):
+        content = f"envelope {i}"
+        Attestation.objects.create(version=version, kind="dsse", content=content, state=state,
+                                   content_sha256=hashlib.sha256(content.encode()).hexdigest(),
+                                   submitted_by="tester")
+    samples = scrape(client)
+    name = "mcp_index_attestations"
+    assert value(samples, name, state="verified", kind="dsse") == 2
+    assert value(samples, name, state="failed", kind="dsse") == 1
+    assert value(samples, name, state="pending", kind="dsse") == 1
+    assert value(samples, name, state="unverified", kind="dsse") == 1
+    assert (name, frozenset({"state": "verified", "kind": "sigstore"}.items())) in samples
+    assert value(samples, name, state="verified", kind="sigstore") == 0
+
+
+@pytest.mark.django_db
+def test_queue_depth_is_read_from_a_redis_broker(client, settings):
+    broker = redis.Redis.from_url(TEST_REDIS_URL)
+    broker.rpush("celery", "m1", "m2", "m3")
+    broker.rpush("celery\x06\x163", "urgent")  # kombu's list for priority 3
+    broker.rpush("other", "not ours")
+    settings.CELERY_BROKER_URL = ""
+    assert not any(n == "mcp_index_celery_queue_length" for n, _ in scrape(client))
+    settings.CELERY_BROKER_URL = TEST_REDIS_URL
+    samples = scrape(client)
+    assert value(samples, "mcp_index_celery_queue_length", queue="celery") == 4
+    assert value(samples, "mcp_index_scrape_up", source="broker") == 1
+    broker.lpop("celery")
+    assert value(scrape(client), "mcp_index_celery_queue_length", queue="celery") == 3
+
+
+@pytest.mark.django_db
+def test_a_dead_broker_is_reported_not_raised(client, settings):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+    samples = scrape(client)
+    assert value(samples, "mcp_index_scrape_up", source="broker") == 0
+    assert value(samples, "mcp_index_scrape_up", source="database") == 1
+    assert not any(n == "mcp_index_celery_queue_length" for n, _ in samples)
+
+
+@pytest.mark.django_db
+def test_scrape_cost_does_not_grow_with_rows(client, publish):
+    upstream = Upstream.objects.create(name="u", base_url="http://127.0.0.1:9/v0.1")
+    finished = timezone.now() - timedelta(minutes=5)
+    SyncRun.objects.bulk_create([SyncRun(upstream=upstream, mode="incremental", state="succeeded",
+                                         finished_at=finished) for _ in range(200)])
+    for i in range(5):
+        publish("io.github.acme/db", f"1.0.{i}")
+    with CaptureQueriesContext(connection) as queries:
+        scrape(client)
+    assert len(queries) == 6  # upstreams, runs, last successes, attestations, versions, entries
+    publish("io.github.acme/db", "2.0.0")
+    with CaptureQueriesContext(connection) as queries:
+        samples = scrape(client)
+    assert len(queries) == 4  # whole-table sizes come from the cache for a minute
+    assert value(samples, "mcp_index_server_versions", origin="local", status="active") == 5
+
+
+@pytest.mark.django_db
+def test_bearer_token_guards_the_metrics(client, settings):
+    settings.MCP_INDEX_METRICS_TOKEN = "s3cret-scrape-token"
+    missing = client.get("/metrics")
+    assert missing.status_code == 401
+    assert missing["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Basic s3cret-scrape-token"}
+                      ).status_code == 401
+    scrape(client, Authorization="Bearer s3cret-scrape-token")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_workers_share_their_request_counts(serve, tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR, any worker's scrape adds up every worker's requests."""
+    multiproc = tmp_path / "prom"
+    multiproc.mkdir()
+    server = serve({"DATABASE_URL": db_url(), "PROMETHEUS_MULTIPROC_DIR": str(multiproc)},
+                   workers=2)
+    # Keep one worker busy on a half-sent request so the other one answers the next ten.
+    held = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    held.sendall(b"GET /v0.1/servers HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.3)
+    try:
+        for _ in range(10):
+            assert server.get("/v0.1/servers").status_code == 200
+        held.sendall(b"Connection: close\r\n\r\n")
+        assert held.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        held.close()
+    for _ in range(10):
+        assert server.get("/v0.1/servers").status_code == 200
+    for _ in range(4):  # whichever worker answers the scrape, the totals are the same
+        samples = parse(server.get("/metrics").text)
+        assert requests(samples, "/v0.1/servers", "200") == 21
+        assert value(samples, "mcp_index_scrape_up", source="database") == 1
+        assert not any(n.startswith("process_") for n, _ in samples)
