@@ -73,13 +73,25 @@ _PRIORITY_STEPS = (3, 6, 9)
 _BROKER_TIMEOUT_SECONDS = 2.0
 SIZES_CACHE_KEY = "ops:metrics:table-sizes"
 SIZES_TTL_SECONDS = 60
+RESPONSE_CACHE = Counter(
+    "mcp_index_response_cache_total",
+    "Read-API answers by response-cache outcome (hit, miss, bypass: not stored).", ["result"],
+)
+RATE_LIMITED = Counter(
+    "mcp_index_rate_limited_total", "Requests refused with 429 by the rate limits.")
+_CACHE_RESULTS = {"HIT": "hit", "MISS": "miss", "BYPASS": "bypass"}
 
 
-def observe_request(*, method: str, route: str, status: int, seconds: float) -> None:
+def observe_request(*, method: str, route: str, status: int, seconds: float,
+                    cache: str | None = None) -> None:
     """Count one answered request; unknown methods share one label to bound cardinality."""
     method = method if method in METHODS else "OTHER"
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
+    if cache in _CACHE_RESULTS:
+        RESPONSE_CACHE.labels(_CACHE_RESULTS[cache]).inc()
+    if status == 429:
+        RATE_LIMITED.inc()
 
 
 def queue_names() -> list[str]:

@@ -87,8 +87,9 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             status = response.status_code if response is not None else 500
             route = route_label(request)
+            cache = response.get("X-Cache") if response is not None else None
             metrics.observe_request(method=request.method or "", route=route, status=status,
-                                    seconds=elapsed)
+                                    seconds=elapsed, cache=cache)
             self._log(request, response, route, status, elapsed)
 
     def _dispatch(self, request: HttpRequest) -> HttpResponseBase:

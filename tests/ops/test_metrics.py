@@ -232,3 +232,24 @@ def test_gunicorn_workers_share_their_request_counts(serve, tmp_path):
         assert requests(samples, "/v0.1/servers", "200") == 21
         assert value(samples, "mcp_index_scrape_up", source="database") == 1
         assert not any(n.startswith("process_") for n, _ in samples)
+
+
+@pytest.mark.django_db
+def test_cache_outcomes_and_rate_limit_refusals_are_counted(client, settings, publish):
+    publish("io.github.acme/db")
+    before = scrape(client)
+    client.get("/v0.1/servers?limit=3")  # miss, stored
+    client.get("/v0.1/servers?limit=3")  # hit
+    client.get("/v0.1/servers?limit=3")  # hit
+    settings.MCP_INDEX_RATE_LIMIT_ANON = "1/m"
+    client.get("/v0.1/servers?limit=4")
+    assert client.get("/v0.1/servers?limit=4").status_code == 429
+    settings.MCP_INDEX_RATE_LIMIT_ANON = "1000/m"
+    after = scrape(client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("mcp_index_response_cache_total", result="hit") == 2
+    assert delta("mcp_index_response_cache_total", result="miss") == 2
+    assert delta("mcp_index_rate_limited_total") == 1
