@@ -27,7 +27,7 @@ run: $(VENV)/.installed ## Migrate, load demo data and serve on 127.0.0.1:$(PORT
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(VENV)/bin/gunicorn config.wsgi:application \
-		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile - --log-level info
+		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --log-level info
 
 .PHONY: services
 services: ## Make sure PostgreSQL and Redis are reachable (installs and starts them if not)
