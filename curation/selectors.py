@@ -16,6 +16,7 @@ from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
 from registry.models import Status
 from registry.selectors import ListQuery, Page, encode_cursor
+from signing.selectors import verified_attestation_exists
 
 BUILTIN_SLUG = "all"
 ROLES = ("viewer", "reviewer", "owner")
@@ -24,7 +25,7 @@ _COLUMNS = ("server_version_id", "status", "is_latest", "updated_at", "state", "
             "server_version__manifest_text", "server_version__status_message",
             "server_version__status_changed_at", "server_version__published_at",
             "server_version__origin", "server_version__digest", "server_version__upstream_meta",
-            "name", "version")
+            "attested", "name", "version")
 
 
 @dataclass(frozen=True)
@@ -75,20 +76,21 @@ def catalog_readable(ref: CatalogRef, caller: Any) -> bool:
 
 
 def _listed(catalog: Catalog, include_deleted: bool) -> QuerySet[CatalogEntry]:
-    qs = CatalogEntry.objects.filter(catalog=catalog, listed=True)
+    qs = CatalogEntry.objects.filter(catalog=catalog, listed=True).annotate(
+        attested=verified_attestation_exists("server_version_id"))
     return qs if include_deleted else qs.exclude(status=Status.DELETED)
 
 
 def _row(values: tuple[Any, ...]) -> dict[str, Any]:
     """A render row (registry ENTRY_FIELDS) with the catalog's status, latest and timestamps."""
     (sv_id, status, is_latest, updated_at, state, _reason, text, message, changed_at, published,
-     origin, digest, meta) = values[:13]
+     origin, digest, meta, attested) = values[:14]
     included = state == EntryState.INCLUDED
     return {"id": sv_id, "manifest_text": text, "status": status,
             "status_message": message if included else "removed from this catalog",
             "status_changed_at": changed_at if included else updated_at,
             "published_at": published, "updated_at": updated_at, "is_latest": is_latest,
-            "origin": origin, "digest": digest, "upstream_meta": meta}
+            "origin": origin, "digest": digest, "upstream_meta": meta, "attested": attested}
 
 
 def catalog_extras(catalog: Catalog, values: Iterable[tuple[Any, ...]]
