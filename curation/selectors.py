@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import BooleanField
 
@@ -25,7 +25,8 @@ _COLUMNS = ("server_version_id", "status", "is_latest", "updated_at", "state", "
             "server_version__manifest_text", "server_version__status_message",
             "server_version__status_changed_at", "server_version__published_at",
             "server_version__origin", "server_version__digest", "server_version__upstream_meta",
-            "attested", "name", "version")
+            "attested", "overlaid", "name", "version")
+_OVERLAID = _COLUMNS.index("overlaid")
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,11 @@ def catalog_readable(ref: CatalogRef, caller: Any) -> bool:
 
 
 def _listed(catalog: Catalog, include_deleted: bool) -> QuerySet[CatalogEntry]:
+    # `attested` and `overlaid` say whether a row needs the trust and overlay queries at all.
     qs = CatalogEntry.objects.filter(catalog=catalog, listed=True).annotate(
-        attested=verified_attestation_exists("server_version_id"))
+        attested=verified_attestation_exists("server_version_id"),
+        overlaid=Exists(CatalogOverlay.objects.filter(catalog_id=OuterRef("catalog_id"),
+                                                      name=OuterRef("name"))))
     return qs if include_deleted else qs.exclude(status=Status.DELETED)
 
 
@@ -95,10 +99,11 @@ def _row(values: tuple[Any, ...]) -> dict[str, Any]:
 
 def catalog_extras(catalog: Catalog, values: Iterable[tuple[Any, ...]]
                    ) -> dict[int, dict[str, Any]]:
-    """Our `_meta` catalog block per version: overlays (one query) and pins."""
+    """Our `_meta` catalog block per version: overlays (one query, when a row has one) and pins."""
     values = list(values)
-    names = {v[-2] for v in values}
-    overlays = {o.name: o for o in CatalogOverlay.objects.filter(catalog=catalog, name__in=names)}
+    names = {v[-2] for v in values if v[_OVERLAID]}
+    overlays = ({o.name: o for o in CatalogOverlay.objects.filter(catalog=catalog, name__in=names)}
+                if names else {})
     key = settings.MCP_INDEX_NAMESPACE + "/catalog"
     extras: dict[int, dict[str, Any]] = {}
     for v in values:
