@@ -239,7 +239,7 @@ def main() -> None:
     print(f"loaded {loader.versions} versions of {loader.servers} servers "
           f"({loader.invalid} with validation issues, {loader.rejected} rejected, "
           f"{len(loader.url_rows)} remote URLs) in {t_load:.1f} s "
-          f"= {loader.versions / t_load:.0f} versions/s", flush=True)
+          f"= {loader.versions / t_load:.0f} versions/s, peak RSS so far {rss_mib():.0f} MiB", flush=True)
     if args.catalog:
         t0 = time.perf_counter()
         servers, versions, entries = catalog_setup(args.catalog)

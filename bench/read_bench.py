@@ -348,6 +348,11 @@ def render(size: Size, facts: dict[str, Any], cold: dict[str, Measurement],
                 for k, m in res.items() if m.worker_restarts}
     out += ["", "q/req: database transactions per request (pg_stat_database), ~0 when served "
             "from the response cache."]
+    missed = [f"{k} {m.queries_per_request:.2f}" for k, m in warm.items()
+              if k != "floor" and m.queries_per_request > 0.05]
+    if missed:
+        out.append("**Warm requests reached PostgreSQL** (q/req: " + ", ".join(missed) + "): the "
+                   "response cache did not serve them, so these warm rows measure uncached reads.")
     if restarts:
         out.append("Worker restarts during a run (gunicorn max_requests): "
                    + ", ".join(f"{k} {v}" for k, v in restarts.items()) + ".")
