@@ -57,5 +57,10 @@ beat: $(VENV)/.installed ## Start the Celery beat scheduler (periodic syncs and 
 	$(VENV)/bin/celery -A config beat --loglevel=info
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Load 66,000 versions into PostgreSQL and measure the read API (see bench/)
-	bash bench/run_api_bench.sh
+bench: $(VENV)/.installed services ## Read API against the floor at 66k and 660k versions (BENCH_SIZES, DURATION, SKIP_LOAD=1; see bench/RESULTS.md)
+	$(PY) bench/read_bench.py
+
+.PHONY: bench-sync
+bench-sync: $(VENV)/.installed services ## Sync throughput: full mirror of 66k, then 500 changes into a copy of the 660k dataset
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/mcp_index_bench_mirror $(PY) -m bench.mirror_bench
+	$(PY) -m bench.mirror_bench --on-copy-of mcp_index_bench660

@@ -1,9 +1,11 @@
 """The fake upstream for the mirror benchmark, in its own process (so memory is measured apart).
 
-    python -m bench.mirror_fake COUNT
+    python -m bench.mirror_fake COUNT [EVERY]
 
-Serves COUNT generated versions (bench/generate.py) like the official list API. A GET of
-`/_control/mutate?count=N` makes N upstream changes: half status changes, half new versions.
+Serves COUNT generated versions (bench/generate.py) like the official list API; with EVERY,
+only the servers at every EVERY-th position of that dataset (a sample of a large dataset
+already loaded elsewhere, for incremental syncs). A GET of `/_control/mutate?count=N` makes
+N upstream changes: half status changes, half new versions.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from bench.generate import generate
+from bench.generate import generate, iter_entries
 from tests.curation.fake_upstream import OFFICIAL, FakeRegistry, stamp
 
 
@@ -53,7 +55,13 @@ class BenchRegistry(FakeRegistry):
 
 def main() -> None:
     count = int(sys.argv[1])
-    registry = BenchRegistry(generate(count))
+    every = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    if every > 1:
+        entries = list(iter_entries(count, keep=lambda copy_no, group_no:
+                                    (copy_no * 1009 + group_no) % every == 0))
+    else:
+        entries = generate(count)
+    registry = BenchRegistry(entries)
     registry.start()
     assert registry.server is not None
     print(f"ready {registry.server.server_address[1]} {len(registry.entries)}", flush=True)

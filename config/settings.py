@@ -228,6 +228,8 @@ MCP_INDEX_MAX_VERSIONS_PER_SERVER = env_int("MCP_INDEX_MAX_VERSIONS_PER_SERVER",
 MCP_INDEX_VERSION = env_str("MCP_INDEX_VERSION", default="0.1.0")
 MCP_INDEX_GIT_COMMIT = env_str("MCP_INDEX_GIT_COMMIT", default="unknown")
 MCP_INDEX_BUILD_TIME = env_str("MCP_INDEX_BUILD_TIME", default="unknown")
+# The read benchmark's floor view at /_bench/floor (bench/floor.py); never on in production.
+MCP_INDEX_BENCH_FLOOR = env_bool("MCP_INDEX_BENCH_FLOOR", default=False)
 
 # --- Web pages: Django accounts, plus OpenID Connect single sign-on when configured. ---
 LOGIN_URL = "web:login"

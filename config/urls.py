@@ -33,5 +33,10 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
+if settings.MCP_INDEX_BENCH_FLOOR:  # the read benchmark's floor (bench/floor.py); off by default
+    from bench.floor import floor_view
+
+    urlpatterns.insert(0, path("_bench/floor", floor_view))
+
 handler404 = errors_views.not_found
 handler500 = errors_views.server_error

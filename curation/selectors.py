@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import BooleanField
 
@@ -16,6 +16,7 @@ from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
 from registry.models import Status
 from registry.selectors import ListQuery, Page, encode_cursor
+from signing.selectors import verified_attestation_exists
 
 BUILTIN_SLUG = "all"
 ROLES = ("viewer", "reviewer", "owner")
@@ -24,7 +25,8 @@ _COLUMNS = ("server_version_id", "status", "is_latest", "updated_at", "state", "
             "server_version__manifest_text", "server_version__status_message",
             "server_version__status_changed_at", "server_version__published_at",
             "server_version__origin", "server_version__digest", "server_version__upstream_meta",
-            "name", "version")
+            "attested", "overlaid", "name", "version")
+_OVERLAID = _COLUMNS.index("overlaid")
 
 
 @dataclass(frozen=True)
@@ -75,28 +77,33 @@ def catalog_readable(ref: CatalogRef, caller: Any) -> bool:
 
 
 def _listed(catalog: Catalog, include_deleted: bool) -> QuerySet[CatalogEntry]:
-    qs = CatalogEntry.objects.filter(catalog=catalog, listed=True)
+    # `attested` and `overlaid` say whether a row needs the trust and overlay queries at all.
+    qs = CatalogEntry.objects.filter(catalog=catalog, listed=True).annotate(
+        attested=verified_attestation_exists("server_version_id"),
+        overlaid=Exists(CatalogOverlay.objects.filter(catalog_id=OuterRef("catalog_id"),
+                                                      name=OuterRef("name"))))
     return qs if include_deleted else qs.exclude(status=Status.DELETED)
 
 
 def _row(values: tuple[Any, ...]) -> dict[str, Any]:
     """A render row (registry ENTRY_FIELDS) with the catalog's status, latest and timestamps."""
     (sv_id, status, is_latest, updated_at, state, _reason, text, message, changed_at, published,
-     origin, digest, meta) = values[:13]
+     origin, digest, meta, attested) = values[:14]
     included = state == EntryState.INCLUDED
     return {"id": sv_id, "manifest_text": text, "status": status,
             "status_message": message if included else "removed from this catalog",
             "status_changed_at": changed_at if included else updated_at,
             "published_at": published, "updated_at": updated_at, "is_latest": is_latest,
-            "origin": origin, "digest": digest, "upstream_meta": meta}
+            "origin": origin, "digest": digest, "upstream_meta": meta, "attested": attested}
 
 
 def catalog_extras(catalog: Catalog, values: Iterable[tuple[Any, ...]]
                    ) -> dict[int, dict[str, Any]]:
-    """Our `_meta` catalog block per version: overlays (one query) and pins."""
+    """Our `_meta` catalog block per version: overlays (one query, when a row has one) and pins."""
     values = list(values)
-    names = {v[-2] for v in values}
-    overlays = {o.name: o for o in CatalogOverlay.objects.filter(catalog=catalog, name__in=names)}
+    names = {v[-2] for v in values if v[_OVERLAID]}
+    overlays = ({o.name: o for o in CatalogOverlay.objects.filter(catalog=catalog, name__in=names)}
+                if names else {})
     key = settings.MCP_INDEX_NAMESPACE + "/catalog"
     extras: dict[int, dict[str, Any]] = {}
     for v in values:

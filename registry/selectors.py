@@ -13,10 +13,13 @@ from typing import Any
 from registry.errors import NotFound, RegistryError
 from registry.models import ServerVersion
 from registry.querysets import ServerVersionQuerySet
+from signing.selectors import verified_attestation_exists
 
 # The columns a read needs; every read endpoint fetches exactly these with values_list.
+# `attested` (annotated by `readable`) says whether the trust summary has anything to find.
 ENTRY_FIELDS = ("id", "manifest_text", "status", "status_message", "status_changed_at",
-                "published_at", "updated_at", "is_latest", "origin", "digest", "upstream_meta")
+                "published_at", "updated_at", "is_latest", "origin", "digest", "upstream_meta",
+                "attested")
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
 
@@ -48,6 +51,11 @@ class Page:
 
     rows: list[dict[str, Any]]
     next_cursor: str | None
+
+
+def readable(qs: ServerVersionQuerySet) -> ServerVersionQuerySet:
+    """`qs` with the `attested` annotation that ENTRY_FIELDS reads."""
+    return qs.annotate(attested=verified_attestation_exists())
 
 
 def rows_of(values: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -146,7 +154,7 @@ def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page
     if query.after is not None:
         qs = qs.after(*query.after)
     page_ids = qs.in_list_order().values("id")[: query.limit + 1]
-    values = list(ServerVersion.objects.filter(id__in=page_ids).in_list_order()
+    values = list(readable(ServerVersion.objects.filter(id__in=page_ids)).in_list_order()
                   .values_list(*ENTRY_FIELDS, "name", "version"))
     more = len(values) > query.limit
     values = values[: query.limit]
@@ -157,7 +165,7 @@ def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page
 
 def server_versions(name: str, *, include_deleted: bool) -> list[dict[str, Any]]:
     """All versions of a server, newest publish first; NotFound when none."""
-    values = (ServerVersion.objects.named(name).visible(include_deleted=include_deleted)
+    values = (readable(ServerVersion.objects.named(name).visible(include_deleted=include_deleted))
               .order_by("-published_at", "-id").values_list(*ENTRY_FIELDS))
     rows = rows_of(values)
     if not rows:
@@ -169,12 +177,12 @@ def server_version(name: str, version: str, *, include_deleted: bool) -> dict[st
     """One version (or the literal `latest`); NotFound when absent or hidden."""
     qs = ServerVersion.objects.named(name).visible(include_deleted=include_deleted)
     qs = qs.latest_only() if version == "latest" else qs.filter(version=version)
-    rows = rows_of(qs.values_list(*ENTRY_FIELDS)[:1])
+    rows = rows_of(readable(qs).values_list(*ENTRY_FIELDS)[:1])
     if not rows:
         raise NotFound("Server not found")
     return rows[0]
 
 
 def version_row(sv: ServerVersion) -> dict[str, Any]:
-    """The render row for a model instance (after a write)."""
-    return {field: getattr(sv, field) for field in ENTRY_FIELDS}
+    """The render row for a model instance (after a write; the trust summary is looked up)."""
+    return {**{field: getattr(sv, field) for field in ENTRY_FIELDS[:-1]}, "attested": True}

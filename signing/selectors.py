@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from sigstore.verify import Verifier
 
@@ -146,6 +146,15 @@ def _evidence_by_version(
         )
         signers[vid][slug] = display
     return versions, evidence, signers
+
+
+def verified_attestation_exists(version_ref: str = "id") -> Exists:
+    """Annotation for read queries: whether the version has a verified attestation.
+
+    Rows where it is false need no trust summary, so a page without any (the common case)
+    skips trust_meta_for_versions' queries altogether.
+    """
+    return Exists(Attestation.objects.filter(version_id=OuterRef(version_ref), state=VERIFIED))
 
 
 def trust_meta_for_versions(version_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict]:

@@ -18,9 +18,14 @@ Extras = Mapping[int, Mapping[str, Any]]
 
 
 def _with_trust(rows: list[dict[str, Any]], extras: Extras | None) -> dict[int, dict[str, Any]]:
-    """Per-version `_meta` additions: the given extras plus trust summaries (one query)."""
+    """Per-version `_meta` additions: the given extras plus trust summaries.
+
+    Only rows whose read found a verified attestation (`attested`; assumed when absent) are
+    summarised, so a page without any costs no trust query.
+    """
     merged: dict[int, dict[str, Any]] = {k: dict(v) for k, v in (extras or {}).items()}
-    for version_id, block in trust_meta_for_versions([row["id"] for row in rows]).items():
+    attested = [row["id"] for row in rows if row.get("attested", True)]
+    for version_id, block in trust_meta_for_versions(attested).items():
         merged.setdefault(version_id, {}).update(block)
     return merged
 

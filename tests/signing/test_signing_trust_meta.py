@@ -113,6 +113,38 @@ def test_a_page_without_attestations_costs_one_query(setup, django_assert_num_qu
         assert trust_meta_for_versions([v.pk for v in versions]) == {}
 
 
+def test_api_reads_query_trust_only_for_pages_with_verified_attestations(
+    setup, client, django_capture_on_commit_callbacks, django_assert_num_queries, settings
+):
+    keys, versions = setup
+    key = f"{settings.MCP_INDEX_NAMESPACE}/trust"
+    reads = ["/v0.1/servers", "/v0.1/servers/io.github.acme%2Fdb/versions",
+             "/c/all/v0.1/servers"]
+    for path in reads:
+        with django_assert_num_queries(1):  # the page; nothing attested, so no trust query
+            body = client.get(path).json()
+        assert all(key not in item["_meta"] for item in body["servers"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _attest(versions[2], keys["alice"])
+        _attest(versions[3], keys["bob"])
+        _attest(versions[4], ed25519.Ed25519PrivateKey.generate())  # a key nobody trusts
+    attested = {versions[2].pk: "alice", versions[3].pk: "bob"}
+    for path in reads:
+        with django_assert_num_queries(5):  # the page, then the four trust-summary queries
+            body = client.get(path).json()
+        signers = {
+            item["server"]["version"]: [s["principal"] for s in item["_meta"][key]["verifiedSigners"]]
+            for item in body["servers"]
+            if key in item["_meta"]
+        }
+        assert signers == {v.version: [attested[v.pk]] for v in versions if v.pk in attested}
+    assert Attestation.objects.get(version=versions[4]).state != "verified"
+    one = client.get("/v0.1/servers/io.github.acme%2Fdb/versions/1.0.2").json()
+    assert one["_meta"][key]["verifiedSigners"] == [{"principal": "alice", "displayName": "Alice"}]
+    with django_assert_num_queries(1):
+        assert key not in client.get("/v0.1/servers/io.github.acme%2Fdb/versions/1.0.4").json()["_meta"]
+
+
 def test_edited_manifest_invalidates_earlier_signatures(setup, django_capture_on_commit_callbacks, settings):
     keys, versions = setup
     sv = versions[0]
