@@ -31,7 +31,8 @@ for key, value in {"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": 
                    "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-" + "x" * 32,
                    "MCP_INDEX_JWT_PRIVATE_KEY": "22" * 32, "LOG_LEVEL": "WARNING",
                    "DJANGO_ALLOWED_HOSTS": "testserver", "MCP_INDEX_RESPONSE_CACHE": "0",
-                   "MCP_INDEX_RATE_LIMITS": "0", "MCP_INDEX_BENCH_FLOOR": "1"}.items():
+                   "MCP_INDEX_RATE_LIMITS": "0", "MCP_INDEX_BENCH_FLOOR": "1",
+                   "DJANGO_SECURE_SSL_REDIRECT": "0"}.items():
     os.environ.setdefault(key, value)
 
 import django  # noqa: E402

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+
+from registry import read_sql
 from registry.errors import NotFound, RegistryError
 from registry.models import ServerVersion
 from registry.querysets import ServerVersionQuerySet
@@ -20,6 +23,8 @@ from signing.selectors import verified_attestation_exists
 ENTRY_FIELDS = ("id", "manifest_text", "status", "status_message", "status_changed_at",
                 "published_at", "updated_at", "is_latest", "origin", "digest", "upstream_meta",
                 "attested")
+# False: every database goes through the ORM (tests compare the two paths).
+SQL_READS = True
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
 
@@ -145,11 +150,19 @@ def filter_list(qs: ServerVersionQuerySet, query: ListQuery) -> ServerVersionQue
     return qs
 
 
+def _sql_reads() -> bool:
+    """PostgreSQL answers the three hot reads with hand-written SQL (registry.read_sql)."""
+    return SQL_READS and connection.vendor == "postgresql"
+
+
 def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page:
     """One keyset page in (name, version) order, as a single query.
 
     The inner query picks the page's ids from the covering index; only those rows are read.
     """
+    if qs is None and _sql_reads():
+        rows, after = read_sql.list_page(query)
+        return Page(rows=rows, next_cursor=encode_cursor(*after) if after else None)
     qs = filter_list(qs if qs is not None else ServerVersion.objects.all(), query)
     if query.after is not None:
         qs = qs.after(*query.after)
@@ -165,6 +178,11 @@ def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page
 
 def server_versions(name: str, *, include_deleted: bool) -> list[dict[str, Any]]:
     """All versions of a server, newest publish first; NotFound when none."""
+    if _sql_reads():
+        rows = read_sql.server_versions(name, include_deleted=include_deleted)
+        if not rows:
+            raise NotFound("Server not found")
+        return rows
     values = (readable(ServerVersion.objects.named(name).visible(include_deleted=include_deleted))
               .order_by("-published_at", "-id").values_list(*ENTRY_FIELDS))
     rows = rows_of(values)
@@ -175,6 +193,11 @@ def server_versions(name: str, *, include_deleted: bool) -> list[dict[str, Any]]
 
 def server_version(name: str, version: str, *, include_deleted: bool) -> dict[str, Any]:
     """One version (or the literal `latest`); NotFound when absent or hidden."""
+    if _sql_reads():
+        found = read_sql.server_version(name, version, include_deleted=include_deleted)
+        if not found:
+            raise NotFound("Server not found")
+        return found[0]
     qs = ServerVersion.objects.named(name).visible(include_deleted=include_deleted)
     qs = qs.latest_only() if version == "latest" else qs.filter(version=version)
     rows = rows_of(readable(qs).values_list(*ENTRY_FIELDS)[:1])

@@ -13,8 +13,12 @@ from django.http import HttpResponse
 from registry.manifest import OFFICIAL_META_KEY
 
 
-def rfc3339(value: datetime) -> str:
-    """RFC 3339 in UTC with trailing zeros of the fraction trimmed (Go's RFC3339Nano)."""
+def rfc3339(value: datetime | str) -> str:
+    """RFC 3339 in UTC with trailing zeros of the fraction trimmed (Go's RFC3339Nano).
+
+    Text is passed through: registry.read_sql has PostgreSQL format it already."""
+    if isinstance(value, str):
+        return value
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += "." + f"{value.microsecond:06d}".rstrip("0")
