@@ -182,7 +182,10 @@ class Gunicorn:
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "LOG_LEVEL": "WARNING",
             "REDIS_URL": redis_url,
-            "MCP_INDEX_RATE_LIMITS": "0",
+            # Limits on, as in production (one Redis round trip per request), with a quota
+            # that 32 connections from one address never reach.
+            "MCP_INDEX_RATE_LIMITS": "1",
+            "MCP_INDEX_RATE_LIMIT_ANON": "1000000000/s",
             "MCP_INDEX_RESPONSE_CACHE": "1" if cached else "0",
             "MCP_INDEX_BENCH_FLOOR": "1",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, connections, router
 
 from registry.models import ServerVersion
 
@@ -62,7 +62,8 @@ def _rows(values: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    # The database the ORM would read from: a configured read replica takes these reads.
+    with connections[router.db_for_read(ServerVersion)].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
