@@ -11,11 +11,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import BooleanField
 
+from curation import read_sql
 from curation.models import Catalog, CatalogEntry, CatalogOverlay, EntryState
 from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
 from registry.models import Status
-from registry.selectors import ListQuery, Page, encode_cursor
+from registry.selectors import ListQuery, Page, encode_cursor, sql_reads
 from signing.selectors import verified_attestation_exists
 
 BUILTIN_SLUG = "all"
@@ -131,6 +132,17 @@ class CatalogPage:
 
 def catalog_list_page(catalog: Catalog, query: ListQuery) -> CatalogPage:
     """One keyset page of a catalog in (name, version) order: two queries."""
+    if sql_reads():
+        values = read_sql.catalog_list_values(catalog.pk, query)
+    else:
+        values = _catalog_list_values_orm(catalog, query)
+    more = len(values) > query.limit
+    values = values[: query.limit]
+    cursor = encode_cursor(values[-1][-2], values[-1][-1]) if more and values else None
+    return CatalogPage(Page([_row(v) for v in values], cursor), catalog_extras(catalog, values))
+
+
+def _catalog_list_values_orm(catalog: Catalog, query: ListQuery) -> list[tuple[Any, ...]]:
     qs = _listed(catalog, query.include_deleted)
     if query.search:
         qs = qs.filter(server_version__search_text__contains=query.search.lower())
@@ -143,11 +155,7 @@ def catalog_list_page(catalog: Catalog, query: ListQuery) -> CatalogPage:
     if query.after is not None:
         qs = qs.filter(RawSQL("(curation_catalogentry.name, curation_catalogentry.version) > (%s, %s)",
                               query.after, output_field=BooleanField()))
-    values = list(qs.order_by("name", "version").values_list(*_COLUMNS)[: query.limit + 1])
-    more = len(values) > query.limit
-    values = values[: query.limit]
-    cursor = encode_cursor(values[-1][-2], values[-1][-1]) if more and values else None
-    return CatalogPage(Page([_row(v) for v in values], cursor), catalog_extras(catalog, values))
+    return list(qs.order_by("name", "version").values_list(*_COLUMNS)[: query.limit + 1])
 
 
 def catalog_server_versions(catalog: Catalog, name: str, *, include_deleted: bool) -> CatalogPage:

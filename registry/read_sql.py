@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 VERIFIED = "verified"  # signing.verification.VERIFIED (kept literal: no import cycle)
 
 
-def _rfc3339(column: str) -> str:
+def rfc3339_sql(column: str) -> str:
     """Go's RFC3339Nano in UTC: seconds, then the fraction without trailing zeros, then Z."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     return (f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
@@ -38,8 +38,8 @@ def _columns(alias: str) -> str:
 
     return ", ".join([
         f"{alias}.id", f"{alias}.manifest_text", f"{alias}.status", f"{alias}.status_message",
-        _rfc3339(f"{alias}.status_changed_at"), _rfc3339(f"{alias}.published_at"),
-        _rfc3339(f"{alias}.updated_at"), f"{alias}.is_latest", f"{alias}.origin", f"{alias}.digest",
+        rfc3339_sql(f"{alias}.status_changed_at"), rfc3339_sql(f"{alias}.published_at"),
+        rfc3339_sql(f"{alias}.updated_at"), f"{alias}.is_latest", f"{alias}.origin", f"{alias}.digest",
         f"NULLIF({alias}.upstream_meta, '{{}}'::jsonb)",
         f"EXISTS (SELECT 1 FROM {Attestation._meta.db_table} att "  # noqa: S608
         f"WHERE att.version_id = {alias}.id AND att.state = '{VERIFIED}')",
@@ -51,50 +51,62 @@ _KEYS = ("id", "manifest_text", "status", "status_message", "status_changed_at",
          "updated_at", "is_latest", "origin", "digest", "upstream_meta", "attested")
 
 
+def json_or_none(text: Any) -> Any:
+    """A jsonb column as Django's psycopg setup returns it (text), decoded."""
+    return json.loads(text) if isinstance(text, str) else text
+
+
 def _rows(values: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     rows = []
     for value in values:
         row = dict(zip(_KEYS, value, strict=False))
-        meta = row["upstream_meta"]
-        row["upstream_meta"] = json.loads(meta) if isinstance(meta, str) else meta
+        row["upstream_meta"] = json_or_none(row["upstream_meta"])
         rows.append(row)
     return rows
 
 
-def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     # The database the ORM would read from: a configured read replica takes these reads.
     with connections[router.db_for_read(ServerVersion)].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def list_page(query: ListQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-    """One keyset page in (name, version) order and the key after which the next begins."""
+def list_filters(query: ListQuery, alias: str = "", search_alias: str = ""
+                 ) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses and parameters of the standard list filters and cursor."""
+    a, sa = alias, search_alias or alias
     where: list[str] = []
     params: list[Any] = []
     if not query.include_deleted:
-        where.append("status <> 'deleted'")
+        where.append(f"{a}status <> 'deleted'")
     if query.search:
-        where.append("search_text LIKE %s")
+        where.append(f"{sa}search_text LIKE %s")
         params.append("%" + connection.ops.prep_for_like_query(query.search.lower()) + "%")
     if query.updated_since is not None:
-        where.append("updated_at > %s")
+        where.append(f"{a}updated_at > %s")
         params.append(query.updated_since)
     if query.version == "latest":
-        where.append("is_latest")
+        where.append(f"{a}is_latest")
     elif query.version:
-        where.append("version = %s")
+        where.append(f"{a}version = %s")
         params.append(query.version)
     if query.after is not None:
-        where.append("(name, version) > (%s, %s)")
+        where.append(f"({a}name, {a}version) > (%s, %s)")
         params += list(query.after)
+    return where, params
+
+
+def list_page(query: ListQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """One keyset page in (name, version) order and the key after which the next begins."""
+    where, params = list_filters(query)
     condition = f"WHERE {' AND '.join(where)}" if where else ""
     # The page's ids come from an index-only scan of the covering (name, version) index;
     # only those rows are read.
     sql = (f"SELECT {_columns('sv')}, sv.name, sv.version FROM {_TABLE} sv WHERE sv.id IN "  # noqa: S608
            f"(SELECT id FROM {_TABLE} {condition} ORDER BY name, version LIMIT %s) "
            f"ORDER BY sv.name, sv.version")
-    values = _fetch(sql, [*params, query.limit + 1])
+    values = fetch(sql, [*params, query.limit + 1])
     more = len(values) > query.limit
     values = values[: query.limit]
     after = (values[-1][-2], values[-1][-1]) if more and values else None
@@ -103,7 +115,7 @@ def list_page(query: ListQuery) -> tuple[list[dict[str, Any]], tuple[str, str] |
 
 def server_versions(name: str, *, include_deleted: bool) -> list[dict[str, Any]]:
     visible = "" if include_deleted else "AND sv.status <> 'deleted'"
-    return _rows(_fetch(f"SELECT {_columns('sv')} FROM {_TABLE} sv WHERE sv.name = %s {visible} "  # noqa: S608
+    return _rows(fetch(f"SELECT {_columns('sv')} FROM {_TABLE} sv WHERE sv.name = %s {visible} "  # noqa: S608
                         f"ORDER BY sv.published_at DESC, sv.id DESC", [name]))
 
 
@@ -111,5 +123,5 @@ def server_version(name: str, version: str, *, include_deleted: bool) -> list[di
     visible = "" if include_deleted else "AND sv.status <> 'deleted'"
     which, params = ("sv.is_latest", [name]) if version == "latest" else \
         ("sv.version = %s", [name, version])
-    return _rows(_fetch(f"SELECT {_columns('sv')} FROM {_TABLE} sv WHERE sv.name = %s "  # noqa: S608
+    return _rows(fetch(f"SELECT {_columns('sv')} FROM {_TABLE} sv WHERE sv.name = %s "  # noqa: S608
                         f"AND {which} {visible} LIMIT 1", params))

@@ -150,7 +150,7 @@ def filter_list(qs: ServerVersionQuerySet, query: ListQuery) -> ServerVersionQue
     return qs
 
 
-def _sql_reads() -> bool:
+def sql_reads() -> bool:
     """PostgreSQL answers the three hot reads with hand-written SQL (registry.read_sql)."""
     return SQL_READS and connection.vendor == "postgresql"
 
@@ -160,7 +160,7 @@ def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page
 
     The inner query picks the page's ids from the covering index; only those rows are read.
     """
-    if qs is None and _sql_reads():
+    if qs is None and sql_reads():
         rows, after = read_sql.list_page(query)
         return Page(rows=rows, next_cursor=encode_cursor(*after) if after else None)
     qs = filter_list(qs if qs is not None else ServerVersion.objects.all(), query)
@@ -178,7 +178,7 @@ def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page
 
 def server_versions(name: str, *, include_deleted: bool) -> list[dict[str, Any]]:
     """All versions of a server, newest publish first; NotFound when none."""
-    if _sql_reads():
+    if sql_reads():
         rows = read_sql.server_versions(name, include_deleted=include_deleted)
         if not rows:
             raise NotFound("Server not found")
@@ -193,7 +193,7 @@ def server_versions(name: str, *, include_deleted: bool) -> list[dict[str, Any]]
 
 def server_version(name: str, version: str, *, include_deleted: bool) -> dict[str, Any]:
     """One version (or the literal `latest`); NotFound when absent or hidden."""
-    if _sql_reads():
+    if sql_reads():
         found = read_sql.server_version(name, version, include_deleted=include_deleted)
         if not found:
             raise NotFound("Server not found")

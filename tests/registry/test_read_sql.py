@@ -81,3 +81,42 @@ def test_fractions_are_formatted_like_go(client, settings, mixed):
                        for i in fast["servers"])
     assert published == ["2025-01-02T03:04:05.000007Z", "2025-01-02T03:04:05.12Z",
                          "2025-01-02T03:04:05Z"]
+
+
+CATALOG_QUERIES = ["/c/corp/v0.1/servers", "/c/corp/v0.1/servers?limit=100&include_deleted=true",
+                   "/c/corp/v0.1/servers?search=GitHub&limit=9", "/c/corp/v0.1/servers?version=latest",
+                   "/c/corp/v0.1/servers?updated_since=2025-01-01T00:00:00Z&limit=100",
+                   "/c/corp/v0.1/servers?version=1.0.0&limit=100"]
+
+
+@pytest.fixture
+def corp(mixed, django_capture_on_commit_callbacks):
+    from curation.models import CatalogOverlay
+    from curation.services.catalogs import catalog_create, catalog_overlay_set, catalog_pin
+
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog = catalog_create(slug="corp", fields={}, actor="t")
+    catalog_overlay_set(catalog=catalog, name="io.github.acme/db", tags=["db"], notes="n",
+                        featured=True, install_notes="", actor="t")
+    catalog_pin(catalog=catalog, name="io.github.acme/db", version="1.1.0", note="", actor="t")
+    assert CatalogOverlay.objects.exists()
+
+
+@pytest.mark.parametrize("path", CATALOG_QUERIES)
+def test_catalog_sql_reads_match_the_orm(client, settings, corp, path):
+    fast, orm = both(client, settings, path)
+    assert fast == orm and fast["servers"] or "version=1.0.0" in path
+    assert json.dumps(fast) == json.dumps(orm)
+
+
+def test_catalog_cursor_walks_match(client, settings, corp):
+    cursor, pages = None, 0
+    while True:
+        path = "/c/corp/v0.1/servers?include_deleted=true&limit=41" + (f"&cursor={cursor}" if cursor else "")
+        fast, orm = both(client, settings, path)
+        assert fast == orm
+        pages += 1
+        cursor = fast["metadata"].get("nextCursor")
+        if not cursor:
+            break
+    assert pages > 3
