@@ -228,11 +228,15 @@ def test_private_catalogs_are_never_stored_or_shared(client, catalog, publish):
     assert client.get("/c/secret/v0.1/servers").status_code == 401
 
 
-def test_visibility_change_takes_effect_at_once(client, admin, catalog, publish,
-                                                django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("cache_on", [True, False])
+def test_visibility_change_takes_effect_at_once(client, admin, catalog, publish, settings,
+                                                django_capture_on_commit_callbacks, cache_on):
+    # Without the response cache the process still keeps catalogs by generation.
+    settings.MCP_INDEX_RESPONSE_CACHE = cache_on
     publish(NAME, "1.0.0")
     catalog("corp")
-    assert read(client, "/c/corp/v0.1/servers")["X-Cache"] == "MISS"
+    assert read(client, "/c/corp/v0.1/servers")["X-Cache"] == ("MISS" if cache_on else "BYPASS")
+    read(client, "/c/corp/v0.1/servers")
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.send("PATCH", f"{EXT}/catalogs/corp", {"public": False})
     assert response.status_code == 200, response.content

@@ -105,7 +105,7 @@ def corp(mixed, django_capture_on_commit_callbacks):
 @pytest.mark.parametrize("path", CATALOG_QUERIES)
 def test_catalog_sql_reads_match_the_orm(client, settings, corp, path):
     fast, orm = both(client, settings, path)
-    assert fast == orm and fast["servers"] or "version=1.0.0" in path
+    assert (fast == orm and fast["servers"]) or "version=1.0.0" in path
     assert json.dumps(fast) == json.dumps(orm)
 
 
