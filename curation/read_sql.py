@@ -34,5 +34,5 @@ def catalog_list_values(catalog_id: int, query: ListQuery) -> list[tuple[Any, ..
         f"FROM {CatalogEntry._meta.db_table} ce "
         f"JOIN {ServerVersion._meta.db_table} sv ON sv.id = ce.server_version_id "
         f"WHERE {condition} ORDER BY ce.name, ce.version LIMIT %s")
-    rows = fetch(sql, [catalog_id, *params, query.limit + 1])
+    rows = fetch(sql, [catalog_id, *params, query.limit + 1], prepare=not query.search)
     return [(*row[:12], json_or_none(row[12]), *row[13:]) for row in rows]

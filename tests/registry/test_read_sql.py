@@ -120,3 +120,26 @@ def test_catalog_cursor_walks_match(client, settings, corp):
         if not cursor:
             break
     assert pages > 3
+
+
+def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
+    from django.db import connection
+
+    settings.MCP_INDEX_RESPONSE_CACHE = False
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    before = len(prepared())
+    for _ in range(3):
+        assert client.get("/v0.1/servers").status_code == 200
+        assert client.get("/v0/servers/io.github.acme%2Fdb/versions/latest").status_code == 200
+        assert client.get("/v0.1/servers?search=acme").status_code == 200
+    statements = prepared()
+    assert len(statements) == before + 2  # list and get, each once; the search is not prepared
+    assert not any("LIKE" in s for s in statements)
+    settings.MCP_INDEX_PREPARED_READS = False
+    assert client.get("/v0.1/servers?limit=7").status_code == 200
+    assert len(prepared()) == before + 2
