@@ -10,7 +10,14 @@ from typing import Any
 
 from curation.models import CatalogEntry, CatalogOverlay
 from registry.models import ServerVersion
-from registry.read_sql import VERIFIED, fetch, json_or_none, list_filters, rfc3339_sql
+from registry.read_sql import (
+    VERIFIED,
+    fetch,
+    json_or_none,
+    list_filters,
+    preparable,
+    rfc3339_sql,
+)
 from registry.selectors import ListQuery
 
 
@@ -33,6 +40,6 @@ def catalog_list_values(catalog_id: int, query: ListQuery) -> list[tuple[Any, ..
         "WHERE o.catalog_id = ce.catalog_id AND o.name = ce.name), ce.name, ce.version "
         f"FROM {CatalogEntry._meta.db_table} ce "
         f"JOIN {ServerVersion._meta.db_table} sv ON sv.id = ce.server_version_id "
-        f"WHERE {condition} ORDER BY ce.name, ce.version LIMIT %s")
-    rows = fetch(sql, [catalog_id, *params, query.limit + 1], prepare=not query.search)
+        f"WHERE {condition} ORDER BY ce.name, ce.version LIMIT {int(query.limit) + 1}")
+    rows = fetch(sql, [catalog_id, *params], prepare=preparable(query))
     return [(*row[:12], json_or_none(row[12]), *row[13:]) for row in rows]

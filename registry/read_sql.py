@@ -122,6 +122,11 @@ def list_filters(query: ListQuery, alias: str = "", search_alias: str = ""
     return where, params
 
 
+def preparable(query: ListQuery) -> bool:
+    """Whether one plan suits every value of this query shape's parameters."""
+    return not query.search and query.updated_since is None
+
+
 def list_page(query: ListQuery) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
     """One keyset page in (name, version) order and the key after which the next begins."""
     where, params = list_filters(query)
@@ -129,10 +134,12 @@ def list_page(query: ListQuery) -> tuple[list[dict[str, Any]], tuple[str, str] |
     # The page's ids come from an index-only scan of the covering (name, version) index;
     # only those rows are read.
     sql = (f"SELECT {_columns('sv')}, sv.name, sv.version FROM {_TABLE} sv WHERE sv.id IN "  # noqa: S608
-           f"(SELECT id FROM {_TABLE} {condition} ORDER BY name, version LIMIT %s) "
+           f"(SELECT id FROM {_TABLE} {condition} ORDER BY name, version LIMIT {int(query.limit) + 1}) "
            f"ORDER BY sv.name, sv.version")
-    # Searches are not prepared: a generic plan for any LIKE pattern could be a bad one.
-    values = fetch(sql, [*params, query.limit + 1], prepare=not query.search)
+    # The limit is part of the text (a validated int), so a prepared statement's generic plan
+    # knows it; searches and updated_since feeds are not prepared, since a generic plan for
+    # any pattern or any time could be a bad one.
+    values = fetch(sql, params, prepare=preparable(query))
     more = len(values) > query.limit
     values = values[: query.limit]
     after = (values[-1][-2], values[-1][-1]) if more and values else None

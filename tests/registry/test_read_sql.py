@@ -137,9 +137,11 @@ def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
         assert client.get("/v0.1/servers").status_code == 200
         assert client.get("/v0/servers/io.github.acme%2Fdb/versions/latest").status_code == 200
         assert client.get("/v0.1/servers?search=acme").status_code == 200
+        assert client.get("/v0.1/servers?updated_since=2025-01-01T00:00:00Z").status_code == 200
     statements = prepared()
-    assert len(statements) == before + 2  # list and get, each once; the search is not prepared
-    assert not any("LIKE" in s for s in statements)
+    # list and get, each once; searches and updated_since feeds are planned per request
+    assert len(statements) == before + 2
+    assert not any("LIKE" in s or "updated_at >" in s for s in statements)
     settings.MCP_INDEX_PREPARED_READS = False
     assert client.get("/v0.1/servers?limit=7").status_code == 200
     assert len(prepared()) == before + 2
