@@ -78,7 +78,8 @@ RESPONSE_CACHE = Counter(
     "Read-API answers by response-cache outcome (hit, miss, bypass: not stored).", ["result"],
 )
 RATE_LIMITED = Counter(
-    "mcp_index_rate_limited_total", "Requests refused with 429 by the rate limits.")
+    "mcp_index_rate_limited_total",
+    "Requests answered 429: the rate limits, and the limit on unverified attestations.")
 _CACHE_RESULTS = {"HIT": "hit", "MISS": "miss", "BYPASS": "bypass"}
 
 

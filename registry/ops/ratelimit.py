@@ -27,7 +27,8 @@ from registry.api.errors import problem_response
 from registry.api.middleware import is_api_path
 from registry.ops import redis as shared_redis
 
-EXEMPT = ("/healthz", "/readyz", "/metrics", "/static/", "/favicon.ico")
+# /healthz, /readyz and /metrics never get here: the request-context middleware answers them.
+EXEMPT = ("/static/", "/favicon.ico")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

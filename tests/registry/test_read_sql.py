@@ -62,17 +62,20 @@ def test_sql_reads_match_the_orm(client, settings, mixed, path):
     assert json.dumps(fast) == json.dumps(orm)  # key order too
 
 
-def test_cursor_walks_match(client, settings, mixed):
+def walk_both(client, settings, base: str) -> int:
+    """Follow nextCursor through `base`, comparing both paths on every page; pages walked."""
     cursor, pages = None, 0
     while True:
-        path = "/v0.1/servers?include_deleted=true&limit=37" + (f"&cursor={cursor}" if cursor else "")
-        fast, orm = both(client, settings, path)
+        fast, orm = both(client, settings, base + (f"&cursor={cursor}" if cursor else ""))
         assert fast == orm
         pages += 1
         cursor = fast["metadata"].get("nextCursor")
         if not cursor:
-            break
-    assert pages > 3
+            return pages
+
+
+def test_cursor_walks_match(client, settings, mixed):
+    assert walk_both(client, settings, "/v0.1/servers?include_deleted=true&limit=37") > 3
 
 
 def test_fractions_are_formatted_like_go(client, settings, mixed):
@@ -110,16 +113,7 @@ def test_catalog_sql_reads_match_the_orm(client, settings, corp, path):
 
 
 def test_catalog_cursor_walks_match(client, settings, corp):
-    cursor, pages = None, 0
-    while True:
-        path = "/c/corp/v0.1/servers?include_deleted=true&limit=41" + (f"&cursor={cursor}" if cursor else "")
-        fast, orm = both(client, settings, path)
-        assert fast == orm
-        pages += 1
-        cursor = fast["metadata"].get("nextCursor")
-        if not cursor:
-            break
-    assert pages > 3
+    assert walk_both(client, settings, "/c/corp/v0.1/servers?include_deleted=true&limit=41") > 3
 
 
 def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
