@@ -6,6 +6,7 @@ compares them); timestamps come back as the RFC 3339 text we serve.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from curation.models import CatalogEntry, CatalogOverlay
@@ -19,16 +20,13 @@ from registry.read_sql import (
     rfc3339_sql,
 )
 from registry.selectors import ListQuery
+from signing.models import Attestation
 
 
-def catalog_list_values(catalog_id: int, query: ListQuery) -> list[tuple[Any, ...]]:
-    """Up to limit+1 rows in curation.selectors._COLUMNS order, upstream `_meta` decoded."""
-    from signing.models import Attestation
-
-    where, params = list_filters(query, alias="ce.", search_alias="sv.")
-    condition = " AND ".join(["ce.catalog_id = %s", "ce.listed", *where])
-    # Constant fragments only; request values are parameters.
-    sql = (
+@lru_cache(maxsize=1)
+def _select() -> str:
+    """The SELECT … FROM part: constant, built once (request values are parameters)."""
+    return (
         "SELECT ce.server_version_id, ce.status, ce.is_latest, "  # noqa: S608
         f"{rfc3339_sql('ce.updated_at')}, ce.state, ce.reason, sv.manifest_text, "
         f"sv.status_message, {rfc3339_sql('sv.status_changed_at')}, "
@@ -39,7 +37,13 @@ def catalog_list_values(catalog_id: int, query: ListQuery) -> list[tuple[Any, ..
         f"EXISTS (SELECT 1 FROM {CatalogOverlay._meta.db_table} o "
         "WHERE o.catalog_id = ce.catalog_id AND o.name = ce.name), ce.name, ce.version "
         f"FROM {CatalogEntry._meta.db_table} ce "
-        f"JOIN {ServerVersion._meta.db_table} sv ON sv.id = ce.server_version_id "
-        f"WHERE {condition} ORDER BY ce.name, ce.version LIMIT {int(query.limit) + 1}")
+        f"JOIN {ServerVersion._meta.db_table} sv ON sv.id = ce.server_version_id")
+
+
+def catalog_list_values(catalog_id: int, query: ListQuery) -> list[tuple[Any, ...]]:
+    """Up to limit+1 rows in curation.selectors._COLUMNS order, upstream `_meta` decoded."""
+    where, params = list_filters(query, alias="ce.", search_alias="sv.")
+    condition = " AND ".join(["ce.catalog_id = %s", "ce.listed", *where])
+    sql = f"{_select()} WHERE {condition} ORDER BY ce.name, ce.version LIMIT {int(query.limit) + 1}"
     rows = fetch(sql, [catalog_id, *params], prepare=preparable(query))
     return [(*row[:12], json_or_none(row[12]), *row[13:]) for row in rows]

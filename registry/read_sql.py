@@ -13,6 +13,7 @@ every value a request supplies is a bound parameter (hence the `noqa: S608` belo
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -20,11 +21,17 @@ from django.conf import settings
 from django.db import connection, connections, router
 
 from registry.models import ServerVersion
+from signing.models import Attestation
+from signing.verification import VERIFIED
 
 if TYPE_CHECKING:
     from registry.selectors import ListQuery
 
-VERIFIED = "verified"  # signing.verification.VERIFIED (kept literal: no import cycle)
+# The columns of a render row, in order: what every read (this module's and the ORM path's,
+# `registry.selectors.ENTRY_FIELDS`) fetches. `attested`: a verified attestation exists.
+ENTRY_FIELDS = ("id", "manifest_text", "status", "status_message", "status_changed_at",
+                "published_at", "updated_at", "is_latest", "origin", "digest", "upstream_meta",
+                "attested")
 
 
 def rfc3339_sql(column: str) -> str:
@@ -35,9 +42,9 @@ def rfc3339_sql(column: str) -> str:
             f"ELSE '.' || rtrim(to_char({utc}, 'US'), '0') END || 'Z'")
 
 
+@lru_cache(maxsize=4)
 def _columns(alias: str) -> str:
-    from signing.models import Attestation
-
+    """ENTRY_FIELDS as SQL (built once per alias, not per request)."""
     return ", ".join([
         f"{alias}.id", f"{alias}.manifest_text", f"{alias}.status", f"{alias}.status_message",
         rfc3339_sql(f"{alias}.status_changed_at"), rfc3339_sql(f"{alias}.published_at"),
@@ -49,8 +56,6 @@ def _columns(alias: str) -> str:
 
 
 _TABLE = ServerVersion._meta.db_table
-_KEYS = ("id", "manifest_text", "status", "status_message", "status_changed_at", "published_at",
-         "updated_at", "is_latest", "origin", "digest", "upstream_meta", "attested")
 
 
 def json_or_none(text: Any) -> Any:
@@ -61,7 +66,7 @@ def json_or_none(text: Any) -> Any:
 def _rows(values: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     rows = []
     for value in values:
-        row = dict(zip(_KEYS, value, strict=False))
+        row = dict(zip(ENTRY_FIELDS, value, strict=False))
         row["upstream_meta"] = json_or_none(row["upstream_meta"])
         rows.append(row)
     return rows

@@ -18,11 +18,9 @@ from registry.models import ServerVersion
 from registry.querysets import ServerVersionQuerySet
 from signing.selectors import verified_attestation_exists
 
-# The columns a read needs; every read endpoint fetches exactly these with values_list.
-# `attested` (annotated by `readable`) says whether the trust summary has anything to find.
-ENTRY_FIELDS = ("id", "manifest_text", "status", "status_message", "status_changed_at",
-                "published_at", "updated_at", "is_latest", "origin", "digest", "upstream_meta",
-                "attested")
+# The columns a read needs (one definition, in read_sql); every read endpoint fetches exactly
+# these. `attested` (annotated by `readable`) says whether the trust summary has anything to find.
+ENTRY_FIELDS = read_sql.ENTRY_FIELDS
 # False: every database goes through the ORM (tests compare the two paths).
 SQL_READS = True
 DEFAULT_LIMIT = 30
@@ -155,15 +153,15 @@ def sql_reads() -> bool:
     return SQL_READS and connection.vendor == "postgresql"
 
 
-def list_page(query: ListQuery, qs: ServerVersionQuerySet | None = None) -> Page:
+def list_page(query: ListQuery) -> Page:
     """One keyset page in (name, version) order, as a single query.
 
     The inner query picks the page's ids from the covering index; only those rows are read.
     """
-    if qs is None and sql_reads():
+    if sql_reads():
         rows, after = read_sql.list_page(query)
         return Page(rows=rows, next_cursor=encode_cursor(*after) if after else None)
-    qs = filter_list(qs if qs is not None else ServerVersion.objects.all(), query)
+    qs = filter_list(ServerVersion.objects.all(), query)
     if query.after is not None:
         qs = qs.after(*query.after)
     page_ids = qs.in_list_order().values("id")[: query.limit + 1]
