@@ -17,7 +17,7 @@ default_catalog = (
 )
 
 urlpatterns = [
-    path("", include("registry.ops.urls")),  # /healthz, /readyz, /metrics
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ops import generations
 from registry.errors import RegistryError
 from registry.models import ServerVersion
-from registry.ops import generations
 from registry.services import audit_record
 from signing import dsse, selectors, tasks
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot

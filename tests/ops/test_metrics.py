@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from curation.models import SyncRun, Upstream
 from curation.sync import upstream_sync
+from ops.metrics import BUCKETS
 from registry.models import ServerVersion
-from registry.ops.metrics import BUCKETS
 from signing.models import Attestation
 from tests.conftest import manifest
 from tests.curation.conftest import snapshot

@@ -1,6 +1,6 @@
 """Prometheus metrics: HTTP requests from this process, registry state read at scrape time.
 
-Request counters and latencies are recorded by `registry.ops.middleware` in each web
+Request counters and latencies are recorded by `ops.middleware` in each web
 process. Under gunicorn with `PROMETHEUS_MULTIPROC_DIR` set, prometheus-client keeps them in
 per-process files and a scrape answered by any worker aggregates them all.
 
@@ -40,9 +40,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from curation.models import CatalogEntry, SyncRun, Upstream
+from ops.health import one_line
 from registry.api.errors import problem_response
 from registry.models import ServerVersion
-from registry.ops.health import one_line
 from signing.models import Attestation
 
 log = logging.getLogger(__name__)

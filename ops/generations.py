@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from registry.ops import redis as shared_redis
+from ops import redis as shared_redis
 
 GLOBAL = "*"
 BUILTIN = "all"

@@ -1,6 +1,6 @@
 """The outermost middleware: request id, one access log event and request metrics per request.
 
-It also answers the operational endpoints itself (see registry.ops.urls) before any other
+It also answers the operational endpoints itself (see ops.urls) before any other
 middleware runs: load balancers, kubelets and Prometheus call them by pod address over plain
 HTTP, without cookies or tokens, and must get the same answer whatever the host-name check,
 SSL redirect, CSRF, authentication or rate limits would say.
@@ -21,12 +21,12 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 
+from ops import logs, metrics
 from registry.api import errors_views
-from registry.ops import logs, metrics
 
 access_log = logging.getLogger("mcp_index.access")
 
-OPS_URLCONF = "registry.ops.urls"
+OPS_URLCONF = "ops.urls"
 # Probes and scrapes arrive every few seconds: logged at DEBUG unless they fail.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 STATIC_ROUTE = "static"
