@@ -41,7 +41,7 @@ from prometheus_client.registry import Collector
 
 from curation.models import CatalogEntry, SyncRun, Upstream
 from ops.health import one_line
-from registry.api.errors import problem_response
+from ops.http import problem_response
 from registry.models import ServerVersion
 from signing.models import Attestation
 

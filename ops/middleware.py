@@ -22,7 +22,6 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from ops import logs, metrics
-from registry.api import errors_views
 
 access_log = logging.getLogger("mcp_index.access")
 
@@ -30,6 +29,8 @@ OPS_URLCONF = "ops.urls"
 # Probes and scrapes arrive every few seconds: logged at DEBUG unless they fail.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 STATIC_ROUTE = "static"
+# Also the name of the site's catch-all route (config/urls.py), which answers unknown API
+# paths with problem+json: it is labelled like any other unknown path.
 UNMATCHED_ROUTE = "unmatched"
 _HEADER_MAX = 200  # logged header values (user agent, forwarded-for) are cut here
 _PATH_MAX = 1000
@@ -55,7 +56,7 @@ def route_label(request: HttpRequest) -> str:
         if static and request.path.startswith(static):
             return STATIC_ROUTE  # served by WhiteNoise before URL resolution
         return UNMATCHED_ROUTE  # redirects and refusals from middleware, unknown pages
-    if match.func is errors_views.not_found:
+    if match.url_name == UNMATCHED_ROUTE:
         return UNMATCHED_ROUTE  # the catch-all that turns unknown API paths into problem+json
     return pretty_route(match.route)
 
