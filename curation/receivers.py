@@ -61,11 +61,7 @@ for _model in (CatalogRule, CatalogPin, CatalogOverlay):
                         dispatch_uid=f"curation.generations.{_model.__name__}.{_signal is post_save}")
 
 
-def _visibility(slug: str) -> bool | None:
-    """For the response cache: is this catalog readable without a token (None: no such)."""
-    if slug == generations.BUILTIN:
-        return True
+def catalog_visibility(slug: str) -> bool | None:
+    """For the response cache: is this catalog readable without a token (None: no such).
+    Registered with ops.generations by CurationConfig.ready."""
     return Catalog.objects.filter(slug=slug).values_list("public", flat=True).first()
-
-
-generations.visibility_lookup = _visibility

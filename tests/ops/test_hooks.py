@@ -1,4 +1,4 @@
-"""ops knows no app: apps plug their metrics in from AppConfig.ready."""
+"""ops knows no app: apps plug their metrics and cache visibility in from AppConfig.ready."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from ops import metrics
+from curation.models import Catalog
+from ops import generations, metrics
 from tests.ops.test_metrics import scrape, value
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
@@ -32,6 +33,30 @@ def test_ops_imports_no_app() -> None:
     assert len(modules) >= 10, modules
     offending = {m.name: sorted(imported_roots(m) & APPS) for m in modules if imported_roots(m) & APPS}
     assert offending == {}
+
+
+def test_the_cache_hook_is_registered_not_patched() -> None:
+    assert not hasattr(generations, "visibility_lookup")
+
+
+@pytest.mark.django_db
+def test_catalog_visibility_comes_from_the_registered_lookup() -> None:
+    Catalog.objects.create(slug="corp", title="Corp", public=False)
+    Catalog.objects.create(slug="open", title="Open", public=True)
+    assert generations.visibility(generations.BUILTIN) is True
+    assert generations.visibility("corp") is False
+    assert generations.visibility("open") is True
+    assert generations.visibility("nope") is None
+
+
+def test_visibility_asks_each_lookup_until_one_knows(monkeypatch) -> None:
+    monkeypatch.setattr(generations, "_lookups", [])
+    assert generations.visibility("extra") is None
+    generations.register_visibility(lambda slug: None)
+    generations.register_visibility(lambda slug: slug == "extra" or None)
+    assert generations.visibility("extra") is True
+    assert generations.visibility("other") is None
+    assert generations.visibility(generations.BUILTIN) is True
 
 
 def _fails() -> Iterator[Metric]:
