@@ -66,8 +66,6 @@ _PRIORITY_SEP = "\x06\x16"
 _PRIORITY_STEPS = (3, 6, 9)
 _BROKER_TIMEOUT_SECONDS = 2.0
 SIZES_TTL_SECONDS = 60
-DATABASE = "database"
-BROKER = "broker"
 RESPONSE_CACHE = Counter(
     "mcp_index_response_cache_total",
     "Read-API answers by response-cache outcome (hit, miss, bypass: not stored).", ["result"],
@@ -90,6 +88,9 @@ def observe_request(*, method: str, route: str, status: int, seconds: float,
         RATE_LIMITED.inc()
 
 
+# Scrape sources: the apps' tables (registered) and, with a Redis broker, its queues.
+DATABASE = "database"
+BROKER = "broker"
 # What an app contributes to a scrape: a function yielding metric families, read per scrape.
 Collect = Callable[[], Iterable[Metric]]
 _collectors: dict[str, list[Collect]] = {}

@@ -90,4 +90,4 @@ def test_a_failing_collector_marks_only_its_source_down(client, monkeypatch) -> 
 
 def test_every_app_registers_its_own_series() -> None:
     owners = {collect.__module__ for collect in metrics._collectors[metrics.DATABASE]}
-    assert owners == {"registry.metrics", "curation.metrics", "signing.metrics"}
+    assert {"registry.metrics", "curation.metrics", "signing.metrics"} <= owners
