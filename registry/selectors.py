@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -96,6 +96,9 @@ def parse_bool(name: str, value: str | None) -> bool | None:
     raise InvalidQuery(f"Invalid {name}: expected true or false, got {value!r}", status=422)
 
 
+MAX_UTC_OFFSET = timedelta(hours=16)
+
+
 def parse_time(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -104,6 +107,9 @@ def parse_time(value: str) -> datetime:
     if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
         raise InvalidQuery("Invalid updated_since format: expected RFC3339 timestamp "
                            "(e.g., 2025-08-07T13:15:04.280Z)")
+    offset = parsed.utcoffset()
+    if offset is not None and abs(offset) >= MAX_UTC_OFFSET:  # PostgreSQL stores up to ±15:59
+        raise InvalidQuery("Invalid updated_since: the UTC offset must be within ±15:59")
     return parsed
 
 

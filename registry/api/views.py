@@ -168,7 +168,9 @@ class ValidateView(RegistryView):
 
 
 class HealthView(RegistryView):
-    def get(self, request: Request) -> HttpResponse:
+    """Also mounted per catalog (`/c/<slug>/v0.1/health`), which passes the slug."""
+
+    def get(self, request: Request, slug: str | None = None) -> HttpResponse:
         body: dict[str, Any] = {"status": "ok"}
         if settings.MCP_INDEX_GITHUB_CLIENT_ID:
             body["github_client_id"] = settings.MCP_INDEX_GITHUB_CLIENT_ID
@@ -176,7 +178,7 @@ class HealthView(RegistryView):
 
 
 class PingView(RegistryView):
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: Request, slug: str | None = None) -> HttpResponse:
         return json_response('{"pong":true}')
 
 
