@@ -19,6 +19,7 @@ default_catalog = (
 
 urlpatterns = [
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics
+    path("", include("apidocs.urls")),  # /openapi.json, /openapi.yaml, /docs
     path("admin/", admin.site.urls),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
