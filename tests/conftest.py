@@ -16,7 +16,18 @@ from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+
+
+def _shared_dir() -> Path:
+    """The `shared/` folder beside the checkout (spec, examples, the registry snapshot); a git
+    worktree nested one level deeper (e.g. wt/<name>/) finds the same folder further up."""
+    for parent in ROOT.parents:
+        if (parent / "shared" / "spec").is_dir():
+            return parent / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_dir()
 EXAMPLES = sorted((SHARED / "spec" / "examples").glob("generic-server-json.example*.json"))
 SNAPSHOT = SHARED / "data" / "official-registry-2025-12-18.json"
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
