@@ -49,7 +49,7 @@ from signing.verification import (  # noqa: E402
     Trust,
     attestation_check,
 )
-from tests.signing.fakesigstore import FakeSigstore  # noqa: E402
+from tests.support.fake_sigstore import FakeSigstore  # noqa: E402
 
 NAME, VERSION = "io.github.acme/db", "1.0.0"
 MANIFEST = {"name": NAME, "version": VERSION, "description": "bench"}

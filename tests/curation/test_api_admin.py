@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from curation.models import Upstream
-from tests.conftest import Api, bearer
-from tests.curation.conftest import make_upstream
+from tests.support.api import Api
+from tests.support.factories import UpstreamFactory, UserFactory
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 EXT = "/v0.1/x/io.mcpindex"
@@ -54,8 +54,8 @@ def test_upstream_api_validates_and_needs_an_admin(client, admin_api):
 
 
 def test_admin_never_renders_the_auth_header(client, fake_registry):
-    upstream = make_upstream(fake_registry, auth_header="Bearer admin-secret")
-    user = get_user_model().objects.create_superuser("root", "r@example.com", "pw")
+    upstream = UpstreamFactory(base_url=fake_registry.url, auth_header="Bearer admin-secret")
+    user = UserFactory(username="root", email="r@example.com", password="pw", superuser=True)
     client.force_login(user)
     page = client.get(f"/admin/curation/upstream/{upstream.pk}/change/")
     assert page.status_code == 200 and "admin-secret" not in page.content.decode()

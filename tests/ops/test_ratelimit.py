@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from registry.ops.ratelimit import Rate
-from tests.conftest import bearer, manifest
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

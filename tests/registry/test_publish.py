@@ -8,7 +8,10 @@ import pytest
 
 from registry.models import AuditEvent, ServerVersion
 from registry.validation import SUPPORTED_SCHEMAS
-from tests.conftest import EXAMPLES, Api, bearer, load_json, manifest
+from tests.support.api import Api
+from tests.support.data import EXAMPLES, load_json
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

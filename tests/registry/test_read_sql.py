@@ -9,10 +9,11 @@ import pytest
 
 from registry import selectors
 from registry.models import ServerVersion
-from registry.services import version_ingest, version_publish, version_set_status
-from tests.conftest import SNAPSHOT, load_json, manifest
+from registry.services import version_ingest, version_set_status
+from tests.support.data import SNAPSHOT, load_json
+from tests.support.factories import CatalogFactory, ServerVersionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # each test ingests 300 snapshot entries
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def mixed() -> None:
     for entry in load_json(SNAPSHOT)[:300]:
         version_ingest(entry=entry, origin="official")
     for version in ["1.0.0", "1.1.0", "2.0.0-rc.1"]:
-        version_publish(document=manifest("io.github.acme/db", version), actor="t")
+        ServerVersionFactory(name="io.github.acme/db", version=version, actor="t")
     version_set_status(name="io.github.acme/db", version="1.0.0", status="deprecated",
                        message="use 1.1", actor="t")
     stamps = [datetime(2025, 1, 2, 3, 4, 5, 0, tzinfo=UTC),
@@ -95,10 +96,10 @@ CATALOG_QUERIES = ["/c/corp/v0.1/servers", "/c/corp/v0.1/servers?limit=100&inclu
 @pytest.fixture
 def corp(mixed, django_capture_on_commit_callbacks):
     from curation.models import CatalogOverlay
-    from curation.services.catalogs import catalog_create, catalog_overlay_set, catalog_pin
+    from curation.services.catalogs import catalog_overlay_set, catalog_pin
 
     with django_capture_on_commit_callbacks(execute=True):
-        catalog = catalog_create(slug="corp", fields={}, actor="t")
+        catalog = CatalogFactory(slug="corp", actor="t")
     catalog_overlay_set(catalog=catalog, name="io.github.acme/db", tags=["db"], notes="n",
                         featured=True, install_notes="", actor="t")
     catalog_pin(catalog=catalog, name="io.github.acme/db", version="1.1.0", note="", actor="t")

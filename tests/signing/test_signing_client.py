@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from signing import cli, dsse
 from signing.client import ClientError, RegistryClient, policy_load, verify_version
-from tests.signing.helpers import ISSUER, MANIFEST, SERVER, VERSION
+from tests.support.signing import ISSUER, MANIFEST, SERVER, VERSION
 
 
 def _write_key(path: Path, key) -> Path:
