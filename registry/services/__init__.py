@@ -15,7 +15,13 @@ from registry.services.ingest import (
     version_ingest,
     versions_ingest_bulk,
 )
-from registry.services.publishing import validate_for_publish, version_edit, version_publish
+from registry.services.publishing import (
+    Idempotency,
+    PublishResult,
+    validate_for_publish,
+    version_edit,
+    version_publish,
+)
 from registry.services.status import server_set_status, version_set_status
 from registry.services.tokens import (
     TOKEN_PREFIX,
@@ -29,8 +35,10 @@ from registry.services.versions import servers_recompute_latest, versions_invali
 __all__ = [
     "TOKEN_PREFIX",
     "CreatedToken",
+    "Idempotency",
     "IngestOutcome",
     "PreparedEntry",
+    "PublishResult",
     "audit_record",
     "ingest_prepare",
     "server_set_status",
