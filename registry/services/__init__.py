@@ -24,15 +24,19 @@ from registry.services.publishing import (
 )
 from registry.services.status import server_set_status, version_set_status
 from registry.services.tokens import (
+    TOKEN_FIELDS,
     TOKEN_PREFIX,
     CreatedToken,
     token_authenticate,
     token_create,
+    token_delete,
     token_revoke,
+    token_update,
 )
 from registry.services.versions import servers_recompute_latest, versions_invalidate
 
 __all__ = [
+    "TOKEN_FIELDS",
     "TOKEN_PREFIX",
     "CreatedToken",
     "Idempotency",
@@ -46,7 +50,9 @@ __all__ = [
     "split_entry",
     "token_authenticate",
     "token_create",
+    "token_delete",
     "token_revoke",
+    "token_update",
     "validate_for_publish",
     "version_edit",
     "version_ingest",

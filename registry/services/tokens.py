@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from registry.errors import RegistryError
@@ -66,3 +67,39 @@ def token_authenticate(secret: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+TOKEN_FIELDS = {"name", "patterns", "can_edit", "scopes", "owner", "expires_at"}
+
+
+@transaction.atomic
+def token_update(*, token: ApiToken, fields: dict[str, Any], actor: str) -> ApiToken:
+    """Change a token's name, grants, owner or expiry (its secret never changes)."""
+    unknown = set(fields) - TOKEN_FIELDS
+    if unknown:
+        raise RegistryError(f"unknown token fields: {', '.join(sorted(unknown))}")
+    if "patterns" in fields:
+        fields = {**fields, "patterns": [p.strip() for p in fields["patterns"] if p and p.strip()]}
+    patterns = fields.get("patterns", token.patterns)
+    scopes = list(fields.get("scopes", token.scopes))
+    if not patterns and not scopes:
+        raise RegistryError("a token needs at least one name pattern or scope")
+    for key, value in fields.items():
+        setattr(token, key, value)
+    token.save(update_fields=sorted(fields))
+    shown = dict(fields)
+    if "owner" in shown:
+        shown["owner"] = getattr(shown["owner"], "pk", None)
+    if shown.get("expires_at") is not None:
+        shown["expires_at"] = shown["expires_at"].isoformat()
+    audit_record(actor=actor, action="registry.token.updated", target=f"token:{token.pk}",
+                 data=shown)
+    return token
+
+
+@transaction.atomic
+def token_delete(*, token: ApiToken, actor: str) -> None:
+    """Remove a token for good (revoking keeps it listed; its audit events stay)."""
+    audit_record(actor=actor, action="registry.token.deleted", target=f"token:{token.pk}",
+                 data={"name": token.name, "prefix": token.prefix})
+    token.delete()
