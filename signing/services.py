@@ -351,3 +351,33 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
         data={"threshold": policy.threshold, "principals": sorted(p.slug for p in policy.principals.all())},
     )
     return policy
+
+
+# --- removals from the admin (each audited; trust changes re-verify what they may affect) ---
+
+
+@transaction.atomic
+def trust_root_delete(*, root: TrustRoot, actor: str) -> None:
+    """Remove a trust root no principal uses (PROTECT); sigstore attestations are re-verified."""
+    audit_record(actor=actor, action="signing.trust_root.deleted", target=root.slug, data={"kind": root.kind})
+    root.delete()
+    attestations_reverify(kinds=[KIND_SIGSTORE])
+
+
+@transaction.atomic
+def policy_delete(*, policy: TrustPolicy, actor: str) -> None:
+    """Remove a trust policy (evaluation is read-time, so nothing to re-verify)."""
+    audit_record(actor=actor, action="signing.policy.deleted", target=policy.slug, data={})
+    policy.delete()
+
+
+@transaction.atomic
+def attestation_delete(*, attestation: Attestation, actor: str) -> None:
+    """Remove an attestation (e.g. spam); its version's trust summary drops it."""
+    audit_record(
+        actor=actor,
+        action="signing.attestation.deleted",
+        target=str(attestation.version),
+        data={"attestation": attestation.pk, "kind": attestation.kind, "state": attestation.state},
+    )
+    attestation.delete()

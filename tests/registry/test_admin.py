@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.admin import site
 from django.urls import reverse
 
+from registry.admin import ReadOnlyAdmin, ServiceAdmin
 from registry.models import ApiToken, AuditEvent, IdempotencyRecord, RemoteUrl, ServerVersion
 from registry.services import token_create
 from tests.conftest import manifest
@@ -39,6 +41,28 @@ def test_admin_creates_a_token_and_shows_the_secret_once(admin_client):
 
 ACTOR = "admin:admin"  # pytest-django's admin_client logs in as "admin"
 DB = "io.github.acme/db"
+
+
+def test_every_admin_of_our_models_writes_through_services_or_not_at_all(admin_user, rf):
+    request = rf.get("/admin/")
+    request.user = admin_user
+    ours = {m: a for m, a in site._registry.items()
+            if m._meta.app_label in ("registry", "curation", "signing")}
+    assert len(ours) >= 17
+    for model, model_admin in ours.items():
+        assert isinstance(model_admin, ServiceAdmin | ReadOnlyAdmin), model
+        writes = (model_admin.has_add_permission(request)
+                  or model_admin.has_change_permission(request))
+        if isinstance(model_admin, ReadOnlyAdmin):
+            assert not writes and not model_admin.has_delete_permission(request), model
+            continue
+        cls = type(model_admin)
+        # ServiceAdmin's own save_model/delete_model refuse: a writable admin overrides them.
+        assert not writes or cls.save_model is not ServiceAdmin.save_model, model
+        assert (not model_admin.has_delete_permission(request)
+                or cls.delete_model is not ServiceAdmin.delete_model), model
+        assert not model_admin.get_inlines(request, None) or (
+            cls.save_formset is not ServiceAdmin.save_formset), model
 
 
 def _version_form(doc: dict, status: str = "active", message: str = "") -> dict:
