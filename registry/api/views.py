@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from mcp_index_common.validation import validate_manifest
 from registry import selectors, services
 from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem
@@ -20,7 +21,6 @@ from registry.api.responses import entries_json, entry_response, list_response
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
-from registry.validation import validate_manifest
 
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"
 

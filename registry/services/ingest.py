@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from mcp_index_common.validation import validate_manifest
 from registry.manifest import OFFICIAL_META_KEY, namespace_of, remote_urls_of
 from registry.models import RemoteUrl, ServerVersion, Status
 from registry.services.versions import (
@@ -17,7 +18,6 @@ from registry.services.versions import (
     servers_recompute_latest,
     versions_invalidate,
 )
-from registry.validation import validate_manifest
 
 
 @dataclass(frozen=True)

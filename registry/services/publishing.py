@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mcp_index_common.validation import validate_manifest
 from registry.errors import (
     Conflict,
     IdempotencyKeyReused,
@@ -29,7 +30,6 @@ from registry.services.versions import (
     lock_servers,
     servers_recompute_latest,
 )
-from registry.validation import validate_manifest
 
 
 def _reserved_meta_issues(document: dict[str, Any]) -> list[str]:

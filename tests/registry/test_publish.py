@@ -7,10 +7,10 @@ import json
 import pytest
 from django.db.models.signals import post_save
 
+from mcp_index_common.validation import SUPPORTED_SCHEMAS
 from registry.errors import IdempotencyKeyReused
 from registry.models import AuditEvent, IdempotencyRecord, ServerVersion
 from registry.services import Idempotency, PublishResult, version_publish
-from registry.validation import SUPPORTED_SCHEMAS
 from tests.conftest import EXAMPLES, Api, bearer, load_json, manifest
 
 pytestmark = pytest.mark.django_db

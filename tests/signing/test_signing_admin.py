@@ -7,11 +7,11 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from mcp_index_common import dsse
+from mcp_index_common.statements import REVIEW_V1, statement_bytes_for
 from registry.models import AuditEvent, ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from signing.statements import REVIEW_V1
 
 pytestmark = pytest.mark.django_db
 

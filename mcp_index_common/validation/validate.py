@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.validation.result import ERROR, JSON, Issue, ValidationResult
-from registry.validation.schema import check_schema
-from registry.validation.semantic import check_semantics
+from mcp_index_common.validation.result import ERROR, JSON, Issue, ValidationResult
+from mcp_index_common.validation.schema import check_schema
+from mcp_index_common.validation.semantic import check_semantics
 
 
 def validate_manifest(document: Any, *, semantic: bool = True) -> ValidationResult:

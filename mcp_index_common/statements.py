@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +115,32 @@ def statement_build(
     )
     _check_statement(statement)
     return statement
+
+
+def statement_bytes_for(
+    *,
+    server_name: str,
+    version: str,
+    sha256: str,
+    verdict: str = VERDICT_APPROVED,
+    notes: str = "",
+    scope: Sequence[str] = (),
+    predicate_type: str = REVIEW_V1,
+    predicate: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The canonical bytes of a statement about one version (a review unless told)."""
+    body = (
+        predicate
+        if predicate is not None
+        else review_predicate(verdict=verdict, notes=notes, scope=list(scope))
+    )
+    return statement_build(
+        server_name=server_name,
+        version=version,
+        sha256=sha256,
+        predicate_type=predicate_type,
+        predicate=body,
+    ).to_bytes()
 
 
 def statement_parse(payload: bytes) -> Statement:

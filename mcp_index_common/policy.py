@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from signing.statements import VERDICT_APPROVED
+from mcp_index_common.statements import VERDICT_APPROVED
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
+from mcp_index_cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 
 DEFAULT_REGISTRY = "http://127.0.0.1:8000"
 CREDENTIALS_FILE = "credentials.json"
 REGISTRY_ENV = "MCP_INDEX_REGISTRY"
 TOKEN_ENV = "MCP_INDEX_TOKEN"
+# Our extension API lives under /v0.1/x/<namespace>; `--namespace` overrides it for signing.
+DEFAULT_NAMESPACE = "io.mcpindex"
+NAMESPACE_ENV = "MCP_INDEX_NAMESPACE"
 
 
 @dataclass(frozen=True)

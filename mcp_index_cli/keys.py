@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from registry.cli.errors import EXIT_USAGE, CliError
+from mcp_index_cli.errors import EXIT_USAGE, CliError
 
 ED25519 = "ed25519"
 ECDSA_P384 = "ecdsap384"

@@ -1,21 +1,30 @@
-"""Entry point of the `mcp-index` console script: parse arguments, run, map errors to exits."""
+"""Entry point of the `mcp-index` console script: parse arguments, run, map errors to exits.
+
+The sub-commands are not imported here: each package lists a `register(subparsers, parents)`
+function under the `mcp_index.commands` entry-point group (see pyproject.toml), and
+`build_parser` calls every one it finds.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import Any
 
-from registry.cli.commands import publishing, session, setup, tokens
-from registry.cli.config import DEFAULT_REGISTRY, REGISTRY_ENV
-from registry.cli.context import Context
-from registry.cli.errors import EXIT_CODES_HELP, EXIT_FAILURE, EXIT_USAGE, CliError
-from registry.cli.http import cli_version
-from signing import cli as signing_cli
+import httpx
+
+from mcp_index_cli.config import DEFAULT_REGISTRY, REGISTRY_ENV
+from mcp_index_cli.context import Context
+from mcp_index_cli.errors import EXIT_CODES_HELP, EXIT_FAILURE, EXIT_USAGE, CliError
+from mcp_index_cli.http import cli_version
 
 DEBUG_ENV = "MCP_INDEX_DEBUG"
+COMMANDS_GROUP = "mcp_index.commands"
+
+Register = Callable[[Any, list[argparse.ArgumentParser]], None]
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -48,6 +57,16 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+def command_registrars() -> list[Register]:
+    """Every `register` function in the entry-point group, in name order.
+
+    Sorted so --help lists commands the same way whatever the installer wrote; a name seen
+    twice (an editable install next to a stale egg-info) is loaded once.
+    """
+    found = {ep.name: ep for ep in entry_points(group=COMMANDS_GROUP)}
+    return [found[name].load() for name in sorted(found)]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every sub-command."""
     parser = _Parser(prog="mcp-index",
@@ -60,22 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
     # Sub-parsers are created with the parent's class, so they inherit _Parser's epilog.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parents = [common]
-    setup.register(sub, parents)
-    session.register(sub, parents)
-    publishing.register(sub, parents)
-    tokens.register(sub, parents)
-    signing_cli.add_subcommands(sub, parents)
+    for register in command_registrars():
+        register(sub, parents)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command and return its exit code; failures never show a traceback."""
+def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    """Run one command and return its exit code; failures never show a traceback.
+
+    `transport` answers the CLI's requests instead of the network (see `http.send`).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (exit 2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    ctx = Context(registry_flag=args.registry, json=args.json)
+    ctx = Context(registry_flag=args.registry, json=args.json, transport=transport)
     try:
         return int(args.func(args, ctx))
     except CliError as exc:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry.cli.errors import EXIT_FAILURE, EXIT_INVALID, CliError
-from registry.validation import validate_manifest
+from mcp_index_cli.errors import EXIT_FAILURE, EXIT_INVALID, CliError
+from mcp_index_common.validation import validate_manifest
 
 
 @dataclass(frozen=True)

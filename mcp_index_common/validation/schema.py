@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-from registry.validation.result import ERROR, SCHEMA, SEMANTIC, WARNING, Issue, path_of
+from mcp_index_common.validation.result import ERROR, SCHEMA, SEMANTIC, WARNING, Issue, path_of
 
 CURRENT_SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 _VERSION_IN_URL = re.compile(r"/schemas/([A-Za-z0-9_~.-]+)/server\.schema\.json")
@@ -20,7 +20,7 @@ _VERSION_IN_URL = re.compile(r"/schemas/([A-Za-z0-9_~.-]+)/server\.schema\.json"
 def _schemas() -> dict[str, dict[str, Any]]:
     """Schema documents keyed by version label (`2025-12-11`, …, `draft`)."""
     found = {}
-    for entry in resources.files("registry.schemas").iterdir():
+    for entry in resources.files("mcp_index_common.validation.schemas").iterdir():
         if entry.name.endswith(".json"):
             found[entry.name[: -len(".json")]] = json.loads(entry.read_text(encoding="utf-8"))
     return found

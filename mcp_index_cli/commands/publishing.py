@@ -7,11 +7,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from registry.cli import output
-from registry.cli.context import Context
-from registry.cli.errors import EXIT_CONFLICT, EXIT_INVALID, EXIT_USAGE, CliError
-from registry.cli.http import failure, segment, send
-from registry.cli.manifest import encode_body, read_manifest, validate_local
+from mcp_index_cli import output
+from mcp_index_cli.context import Context
+from mcp_index_cli.errors import EXIT_CONFLICT, EXIT_INVALID, EXIT_USAGE, CliError
+from mcp_index_cli.http import failure, segment
+from mcp_index_cli.manifest import encode_body, read_manifest, validate_local
 
 OFFICIAL_META = "io.modelcontextprotocol.registry/official"
 STATUSES = ("active", "deprecated", "deleted")
@@ -56,7 +56,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _remote_validation(ctx: Context, body: bytes) -> dict[str, Any]:
-    reply = send("POST", ctx.url("/v0/validate"), content=body)
+    reply = ctx.send("POST", "/v0/validate", content=body)
     if not reply.ok or not isinstance(reply.body, dict):
         raise failure(reply, "remote validation")
     issues = reply.body.get("issues")
@@ -81,7 +81,7 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     token = ctx.token()
     body = encode_body(document)
     key = args.idempotency_key or hashlib.sha256(body).hexdigest()
-    reply = send("POST", ctx.url("/v0/publish"), token=token, content=body,
+    reply = ctx.send("POST", "/v0/publish", token=token, content=body,
                  headers={"Idempotency-Key": key})
     if reply.status == 422:
         remote = _remote_validation(ctx, body)
@@ -153,7 +153,7 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
     path = f"/v0/servers/{segment(args.name)}"
     if args.version:
         path += f"/versions/{segment(args.version)}"
-    reply = send("PATCH", ctx.url(path + "/status"), token=ctx.token(), json_body=body)
+    reply = ctx.send("PATCH", path + "/status", token=ctx.token(), json_body=body)
     if not reply.ok:
         raise failure(reply, "status change")
     data = reply.body if isinstance(reply.body, dict) else {}

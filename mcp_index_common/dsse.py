@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from signing.statements import INTOTO_PAYLOAD_TYPE, pae
+from mcp_index_common.statements import INTOTO_PAYLOAD_TYPE, pae
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256"

@@ -1,4 +1,4 @@
-"""Exit codes and the one exception that carries a user-facing failure to `main`."""
+"""Exit codes and the one error type: every command failure is a CliError, caught once in `main`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ exit codes:
   0  success
   1  generic failure
   2  usage error (bad or missing arguments)
-  3  validation failed (locally or on the registry)
+  3  validation failed (locally or on the registry); `verify`: the policy is not satisfied
   4  authentication failed (401/403, or not logged in)
   5  conflict: the registry refused the publish (duplicate version, ownership check)
   6  network error: the registry is unreachable
@@ -23,7 +23,11 @@ exit codes:
 
 
 class CliError(Exception):
-    """A failure to report as one line on stderr (plus detail lines) and an exit code."""
+    """A failure to report as one line on stderr (plus detail lines) and an exit code.
+
+    The base of every error a command raises on purpose; `main` catches it and nothing else
+    (a bug is reported as `unexpected ...`). The exit code travels with the error.
+    """
 
     def __init__(self, message: str, *, code: int = EXIT_FAILURE,
                  details: tuple[str, ...] = ()) -> None:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.validation.result import ERROR, SEMANTIC, Issue, path_of
+from mcp_index_common.validation.result import ERROR, SEMANTIC, Issue, path_of
 
 MAX_META_BYTES = 4 * 1024
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"

@@ -20,10 +20,10 @@ from datetime import datetime
 
 from sigstore.verify import Verifier
 
-from signing import dsse
-from signing.policy import Evidence
-from signing.sigstore_verify import SigstoreIdentity, bundle_verify
-from signing.statements import INTOTO_PAYLOAD_TYPE, Statement, StatementError, statement_parse
+from mcp_index_common import dsse
+from mcp_index_common.policy import Evidence
+from mcp_index_common.sigstore_verify import SigstoreIdentity, bundle_verify
+from mcp_index_common.statements import INTOTO_PAYLOAD_TYPE, Statement, StatementError, statement_parse
 
 KIND_SIGSTORE = "sigstore"
 KIND_DSSE = "dsse"

@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from registry.cli import keys, output
-from registry.cli.context import Context
-from registry.cli.errors import EXIT_FAILURE, CliError
-from registry.cli.manifest import validate_local
-from registry.cli.project import draft_manifest
+from mcp_index_cli import keys, output
+from mcp_index_cli.context import Context
+from mcp_index_cli.errors import EXIT_FAILURE, CliError
+from mcp_index_cli.manifest import validate_local
+from mcp_index_cli.project import draft_manifest
 
 WELL_KNOWN_PATH = "/.well-known/mcp-registry-auth"
 

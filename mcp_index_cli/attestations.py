@@ -1,43 +1,40 @@
-"""Client side of signing: sign statements, upload them, verify a version locally.
+"""Client side of signing: sign statements, fetch and upload attestations, verify locally.
 
-Django-free (the `mcp-index` CLI imports it). `verify` trusts nothing the registry says:
-it recomputes the manifest digest itself, re-verifies every attestation against the
-principals and trust roots in the user's own policy file, and applies the threshold.
+Everything goes through the CLI's one HTTP client (`Context.send`) and fails with CliError.
+`verify` trusts nothing the registry says: it recomputes the manifest digest itself,
+re-verifies every attestation against the principals and trust roots in the user's own
+policy file, and applies the threshold.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import httpx
 from sigstore.dsse import Statement as SigstoreStatement
 from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 
-from signing import dsse
-from signing.policy import PolicyResult, PolicySpec, policy_check
-from signing.sigstore_verify import (
+from mcp_index_cli.config import DEFAULT_NAMESPACE
+from mcp_index_cli.context import Context
+from mcp_index_cli.errors import CliError
+from mcp_index_cli.http import Reply, failure, segment
+from mcp_index_common import dsse
+from mcp_index_common.policy import PolicyResult, PolicySpec, policy_check
+from mcp_index_common.sigstore_verify import (
     SigstoreIdentity,
     TrustRootError,
     production_verifier,
     verifier_for,
 )
-from signing.statements import (
-    REVIEW_V1,
-    VERDICT_APPROVED,
-    manifest_digest,
-    review_predicate,
-    statement_build,
-)
-from signing.verification import (
+from mcp_index_common.statements import REVIEW_V1, VERDICT_APPROVED, manifest_digest
+from mcp_index_common.verification import (
     KIND_DSSE,
     KIND_SIGSTORE,
     VERIFIED,
@@ -49,16 +46,6 @@ from signing.verification import (
 )
 
 PRODUCTION_ROOT = "production"
-DEFAULT_NAMESPACE = "io.mcpindex"
-TIMEOUT = httpx.Timeout(30.0)
-
-
-class ClientError(Exception):
-    """A problem the CLI reports to the user (bad file, HTTP error, bad policy)."""
-
-    def __init__(self, message: str, *, network: bool = False) -> None:
-        super().__init__(message)
-        self.network = network
 
 
 @dataclass(frozen=True)
@@ -97,42 +84,16 @@ class VerifyReport:
 # --- signing ----------------------------------------------------------------------------
 
 
-def statement_bytes_for(
-    *,
-    server_name: str,
-    version: str,
-    sha256: str,
-    verdict: str = VERDICT_APPROVED,
-    notes: str = "",
-    scope: Sequence[str] = (),
-    predicate_type: str = REVIEW_V1,
-    predicate: Mapping[str, Any] | None = None,
-) -> bytes:
-    """The canonical bytes of a statement about one version (a review unless told)."""
-    body = (
-        predicate
-        if predicate is not None
-        else review_predicate(verdict=verdict, notes=notes, scope=list(scope))
-    )
-    return statement_build(
-        server_name=server_name,
-        version=version,
-        sha256=sha256,
-        predicate_type=predicate_type,
-        predicate=body,
-    ).to_bytes()
-
-
 def sign_with_key(*, statement: bytes, key_path: Path, password: bytes | None = None) -> dict:
     """A DSSE envelope over `statement`, signed with a local PEM private key."""
     try:
         pem = key_path.read_bytes()
     except OSError as exc:
-        raise ClientError(f"cannot read key {key_path}: {exc}") from exc
+        raise CliError(f"cannot read key {key_path}: {exc}") from exc
     try:
         key = dsse.private_key_load(pem, password)
     except dsse.KeyLoadError as exc:
-        raise ClientError(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     return dsse.envelope_sign(payload=statement, keys=[key]).as_json()
 
 
@@ -147,72 +108,58 @@ def sign_with_sigstore(*, statement: bytes, identity_token: str) -> dict:
 # --- talking to a registry --------------------------------------------------------------
 
 
-class RegistryClient:
-    """A small HTTP client for the standard API and our signing endpoints."""
+@dataclass(frozen=True)
+class SigningApi:
+    """The registry's version reads and our signing endpoints, over the context's client."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token: str | None = None,
-        namespace: str = DEFAULT_NAMESPACE,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.namespace = namespace
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=TIMEOUT, transport=transport
-        )
+    ctx: Context
+    namespace: str = DEFAULT_NAMESPACE
 
     def _version_path(self, name: str, version: str) -> str:
-        return f"servers/{quote(name, safe='')}/versions/{quote(version, safe='')}"
+        return f"servers/{segment(name)}/versions/{segment(version)}"
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise ClientError(f"cannot reach the registry: {exc}", network=True) from exc
-        return self._json(response)
-
-    def _json(self, response: httpx.Response) -> Any:
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail") or response.text
-            except ValueError:
-                detail = response.text
-            raise ClientError(f"HTTP {response.status_code}: {str(detail)[:300]}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ClientError("registry answered with something other than JSON") from exc
+    def _json(self, reply: Reply, action: str) -> Any:
+        if not reply.ok:
+            raise failure(reply, action)
+        if reply.body is None:
+            raise CliError("registry answered with something other than JSON")
+        return reply.body
 
     def manifest(self, name: str, version: str) -> dict[str, Any]:
         """The server.json of one version, as the registry serves it."""
-        data = self._send("GET", f"/v0.1/{self._version_path(name, version)}")
+        reply = self.ctx.send("GET", f"/v0.1/{self._version_path(name, version)}")
+        data = self._json(reply, "fetching the manifest")
         server = data.get("server") if isinstance(data, dict) else None
         if not isinstance(server, dict):
-            raise ClientError("registry response has no server object")
+            raise CliError("registry response has no server object")
         return server
 
     def policy(self, slug: str) -> dict[str, Any]:
         """A trust policy as the registry publishes it (save it, review it, then trust it)."""
-        return self._send("GET", f"/v0.1/x/{self.namespace}/policies/{quote(slug, safe='')}")
+        reply = self.ctx.send("GET", f"/v0.1/x/{self.namespace}/policies/{segment(slug)}")
+        data = self._json(reply, "fetching the policy")
+        if not isinstance(data, dict):
+            raise CliError("registry response is not a policy object")
+        return data
 
     def attestations(self, name: str, version: str) -> list[dict[str, Any]]:
         """Every attestation stored for a version, with its raw content."""
         path = f"/v0.1/x/{self.namespace}/{self._version_path(name, version)}/attestations"
-        data = self._send("GET", path)
+        data = self._json(self.ctx.send("GET", path), "fetching attestations")
         items = data.get("attestations") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            raise ClientError("registry response has no attestations list")
+            raise CliError("registry response has no attestations list")
         return items
 
     def upload(self, name: str, version: str, *, kind: str, content: dict) -> dict[str, Any]:
-        """Submit one attestation; returns the registry's record of it."""
+        """Submit one attestation (signed in when logged in); returns the registry's record."""
         path = f"/v0.1/x/{self.namespace}/{self._version_path(name, version)}/attestations"
-        return self._send("POST", path, json={"kind": kind, "content": content})
+        reply = self.ctx.send("POST", path, token=self.ctx.token_if_any(),
+                              json_body={"kind": kind, "content": content})
+        data = self._json(reply, "attestation upload")
+        if not isinstance(data, dict):
+            raise CliError("registry response is not an attestation record")
+        return data
 
 
 # --- verifying locally ------------------------------------------------------------------
@@ -223,14 +170,14 @@ def policy_load(path: Path) -> LocalPolicy:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise ClientError(f"cannot read policy {path}: {exc}") from exc
+        raise CliError(f"cannot read policy {path}: {exc}") from exc
     return policy_from_json(data, base_dir=path.parent)
 
 
 def policy_from_json(data: Any, *, base_dir: Path) -> LocalPolicy:
     """Build a LocalPolicy from its JSON form."""
     if not isinstance(data, dict) or not isinstance(data.get("principals"), list):
-        raise ClientError("policy must be an object with a principals list")
+        raise CliError("policy must be an object with a principals list")
     verifiers: dict[str, Verifier] = {}
     for root_name, source in (data.get("trustRoots") or {}).items():
         verifiers[root_name] = _verifier_from(source, base_dir)
@@ -247,7 +194,7 @@ def policy_from_json(data: Any, *, base_dir: Path) -> LocalPolicy:
                 if root == PRODUCTION_ROOT and root not in verifiers:
                     verifiers[root] = production_verifier()
                 if root not in verifiers:
-                    raise ClientError(f"principal {pid}: unknown trust root {root!r}")
+                    raise CliError(f"principal {pid}: unknown trust root {root!r}")
                 identity = SigstoreIdentity(
                     issuer=ident["issuer"],
                     subject=ident["subject"],
@@ -264,12 +211,12 @@ def policy_from_json(data: Any, *, base_dir: Path) -> LocalPolicy:
             verdicts=frozenset(data.get("verdicts", [VERDICT_APPROVED])),
         )
     except (KeyError, TypeError, ValueError, OSError) as exc:
-        raise ClientError(f"invalid policy: {exc}") from exc
+        raise CliError(f"invalid policy: {exc}") from exc
     return LocalPolicy(spec=spec, trust=Trust(keys=keys, verifiers=verifiers, identities=identities))
 
 
 def verify_version(
-    client: RegistryClient,
+    api: SigningApi,
     *,
     name: str,
     version: str,
@@ -278,12 +225,12 @@ def verify_version(
     now: datetime | None = None,
 ) -> VerifyReport:
     """Fetch a version's attestations and decide locally whether `policy` is satisfied."""
-    server = dict(manifest) if manifest is not None else client.manifest(name, version)
+    server = dict(manifest) if manifest is not None else api.manifest(name, version)
     if server.get("name") != name or server.get("version") != version:
-        raise ClientError("manifest is not for the requested name and version")
+        raise CliError("manifest is not for the requested name and version")
     sha256 = manifest_digest(server)
     checks = []
-    for item in client.attestations(name, version):
+    for item in api.attestations(name, version):
         kind = item.get("kind")
         content = item.get("content")
         if kind not in (KIND_DSSE, KIND_SIGSTORE) or not isinstance(content, dict):
@@ -317,7 +264,7 @@ def _verifier_from(source: Any, base_dir: Path) -> Verifier:
         raw = json.dumps(source) if isinstance(source, dict) else (base_dir / source).read_text()
         return verifier_for(raw)
     except (OSError, TypeError, TrustRootError) as exc:
-        raise ClientError(f"cannot load trust root: {exc}") from exc
+        raise CliError(f"cannot load trust root: {exc}") from exc
 
 
 def _parse_time(value: Any) -> datetime | None:

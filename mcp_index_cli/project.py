@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.cli.errors import CliError
-from registry.validation import CURRENT_SCHEMA_URL
+from mcp_index_cli.errors import CliError
+from mcp_index_common.validation import CURRENT_SCHEMA_URL
 
 DESCRIPTION_MAX = 100
 _FORGES = {"github.com": "github", "gitlab.com": "gitlab", "bitbucket.org": "bitbucket"}

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from registry.cli.errors import (
+from mcp_index_cli.errors import (
     EXIT_AUTH,
     EXIT_CONFLICT,
     EXIT_FAILURE,
@@ -71,8 +71,13 @@ def send(
     content: bytes | None = None,
     headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> Reply:
-    """One request; network failures become exit code 6 instead of a traceback."""
+    """One request; network failures become exit code 6 instead of a traceback.
+
+    `transport` replaces the network (httpx's own hook): the Context passes the one it was
+    built with, so an embedding program or a test can answer requests in-process.
+    """
     all_headers = {"User-Agent": f"mcp-index/{cli_version()}", "Accept": "application/json"}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
@@ -83,7 +88,8 @@ def send(
     all_headers.update(headers or {})
     try:
         target = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False,
+                          transport=transport) as client:
             response = client.request(method, target, content=content, headers=all_headers)
     except httpx.TimeoutException as exc:
         raise CliError(f"timed out talking to {_origin(url)}", code=EXIT_NETWORK) from exc

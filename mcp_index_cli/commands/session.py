@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.cli import keys, output
-from registry.cli.config import Credential, forget_credential, save_credential
-from registry.cli.context import EXTENSION_PREFIX, Context
-from registry.cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_USAGE, CliError
-from registry.cli.http import failure, send
+from mcp_index_cli import keys, output
+from mcp_index_cli.config import Credential, forget_credential, save_credential
+from mcp_index_cli.context import EXTENSION_PREFIX, Context
+from mcp_index_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_USAGE, CliError
+from mcp_index_cli.http import failure, send
 
 METHODS = ("none", "http", "dns", "github-oidc", "oidc", "token")
 PRIVATE_KEY_ENV = "MCP_INDEX_PRIVATE_KEY"
@@ -92,14 +92,15 @@ def _domain(args: argparse.Namespace) -> str:
     return domain
 
 
-def _actions_oidc_token(audience: str) -> str:
+def _actions_oidc_token(audience: str, ctx: Context) -> str:
     url = os.environ.get(ACTIONS_URL_ENV, "")
     request_token = os.environ.get(ACTIONS_TOKEN_ENV, "")
     if not url or not request_token:
         raise CliError(
             "no GitHub Actions OIDC token available: pass --token, or run in GitHub Actions "
             "with `permissions: id-token: write`", code=EXIT_USAGE)
-    reply = send("GET", url, token=request_token, params={"audience": audience})
+    reply = send("GET", url, token=request_token, params={"audience": audience},
+                 transport=ctx.transport)
     value = reply.body.get("value") if isinstance(reply.body, dict) else None
     if not reply.ok or not isinstance(value, str):
         raise CliError(f"GitHub Actions refused an OIDC token (HTTP {reply.status})",
@@ -107,7 +108,7 @@ def _actions_oidc_token(audience: str) -> str:
     return value
 
 
-def _proof(args: argparse.Namespace, registry: str) -> dict[str, Any] | None:
+def _proof(args: argparse.Namespace, ctx: Context) -> dict[str, Any] | None:
     """The JSON body for the auth endpoint of `args.method` (None: no body)."""
     if args.method == "none":
         return None
@@ -118,9 +119,9 @@ def _proof(args: argparse.Namespace, registry: str) -> dict[str, Any] | None:
         signature = key.sign(timestamp.encode("utf-8"))
         return {"domain": domain, "timestamp": timestamp, "signed_timestamp": signature.hex()}
     if args.method == "github-oidc":
-        parts = urlsplit(registry)
+        parts = urlsplit(ctx.registry())
         token = args.token or _actions_oidc_token(args.audience or
-                                                  f"{parts.scheme}://{parts.netloc}")
+                                                  f"{parts.scheme}://{parts.netloc}", ctx)
         return {"oidc_token": token}
     token = args.token or os.environ.get(OIDC_TOKEN_ENV, "").strip()
     if not token:
@@ -152,8 +153,8 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
     if args.method == "token":
         credential = Credential(token=_api_token(args), method="token", expires_at=None)
     else:
-        body = _proof(args, registry)
-        reply = send("POST", f"{registry}/v0/auth/{args.method}", json_body=body)
+        body = _proof(args, ctx)
+        reply = ctx.send("POST", f"/v0/auth/{args.method}", json_body=body)
         if not reply.ok:
             error = failure(reply, f"login {args.method}", relogin_hint=False)
             code = EXIT_AUTH if reply.status in (400, 401, 403) else error.code
@@ -190,7 +191,7 @@ def run_logout(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_whoami(args: argparse.Namespace, ctx: Context) -> int:
     """Ask the registry whose token this is and what it may do."""
-    reply = send("GET", ctx.url(f"{EXTENSION_PREFIX}/whoami"), token=ctx.token())
+    reply = ctx.send("GET", f"{EXTENSION_PREFIX}/whoami", token=ctx.token())
     if not reply.ok:
         raise failure(reply, "whoami")
     data = reply.body if isinstance(reply.body, dict) else {}

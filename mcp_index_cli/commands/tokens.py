@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from registry.cli import output
-from registry.cli.context import EXTENSION_PREFIX, Context
-from registry.cli.errors import EXIT_USAGE, CliError
-from registry.cli.http import failure, segment, send
+from mcp_index_cli import output
+from mcp_index_cli.context import EXTENSION_PREFIX, Context
+from mcp_index_cli.errors import EXIT_USAGE, CliError
+from mcp_index_cli.http import failure, segment
 
 TOKENS_PATH = f"{EXTENSION_PREFIX}/tokens"
 
@@ -48,7 +48,7 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
     body: dict[str, Any] = {"name": args.name, "patterns": args.patterns}
     if args.expires_in_days is not None:
         body["expires_in_days"] = args.expires_in_days
-    reply = send("POST", ctx.url(TOKENS_PATH), token=ctx.token(), json_body=body)
+    reply = ctx.send("POST", TOKENS_PATH, token=ctx.token(), json_body=body)
     if not reply.ok:
         raise failure(reply, "token creation")
     data = reply.body if isinstance(reply.body, dict) else {}
@@ -65,7 +65,7 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     """GET the caller's tokens as a table."""
-    reply = send("GET", ctx.url(TOKENS_PATH), token=ctx.token())
+    reply = ctx.send("GET", TOKENS_PATH, token=ctx.token())
     if not reply.ok:
         raise failure(reply, "listing tokens")
     data = reply.body if isinstance(reply.body, dict) else {}
@@ -87,7 +87,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
     """DELETE one token by id."""
-    reply = send("DELETE", ctx.url(f"{TOKENS_PATH}/{segment(args.id)}"), token=ctx.token())
+    reply = ctx.send("DELETE", f"{TOKENS_PATH}/{segment(args.id)}", token=ctx.token())
     if not reply.ok:
         raise failure(reply, "token revocation")
     if ctx.json:
