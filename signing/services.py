@@ -25,9 +25,9 @@ from mcp_index_common.verification import (
     Trust,
     attestation_check,
 )
+from ops import generations
 from registry.errors import RegistryError
 from registry.models import ServerVersion
-from registry.ops import generations
 from registry.services import audit_record
 from signing import selectors, tasks
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot

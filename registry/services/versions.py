@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from ops import generations
 from registry.errors import PublishRefused
 from registry.manifest import canonical_digest, compact_json, search_text_of
 from registry.models import RemoteUrl, ServerVersion, Status
-from registry.ops import generations
 from registry.signals import versions_changed, versions_touched
 from registry.versioning import Candidate, pick_latest
 

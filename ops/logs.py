@@ -1,6 +1,6 @@
 """Structured logs: one JSON object (or key=value line) per event, carrying the request id.
 
-The request id lives in a contextvar set by `registry.ops.middleware` for the duration of a
+The request id lives in a contextvar set by `ops.middleware` for the duration of a
 request, and the Celery task id in another one set around every task. Both formatters read
 them, so any log call made while serving a request or running a task is correlated without
 passing anything around.

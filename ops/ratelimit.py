@@ -23,9 +23,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from redis.commands.core import Script
 
-from registry.api.errors import problem_response
-from registry.api.middleware import is_api_path
-from registry.ops import redis as shared_redis
+from ops import redis as shared_redis
+from ops.http import is_api_path, problem_response
 
 # /healthz, /readyz and /metrics never get here: the request-context middleware answers them.
 EXEMPT = ("/static/", "/favicon.ico")

@@ -1,6 +1,6 @@
 """The outermost middleware: request id, one access log event and request metrics per request.
 
-It also answers the operational endpoints itself (see registry.ops.urls) before any other
+It also answers the operational endpoints itself (see ops.urls) before any other
 middleware runs: load balancers, kubelets and Prometheus call them by pod address over plain
 HTTP, without cookies or tokens, and must get the same answer whatever the host-name check,
 SSL redirect, CSRF, authentication or rate limits would say.
@@ -21,15 +21,16 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from registry.api import errors_views
-from registry.ops import logs, metrics
+from ops import logs, metrics
 
 access_log = logging.getLogger("mcp_index.access")
 
-OPS_URLCONF = "registry.ops.urls"
+OPS_URLCONF = "ops.urls"
 # Probes and scrapes arrive every few seconds: logged at DEBUG unless they fail.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 STATIC_ROUTE = "static"
+# Also the name of the site's catch-all route (config/urls.py), which answers unknown API
+# paths with problem+json: it is labelled like any other unknown path.
 UNMATCHED_ROUTE = "unmatched"
 _HEADER_MAX = 200  # logged header values (user agent, forwarded-for) are cut here
 _PATH_MAX = 1000
@@ -55,7 +56,7 @@ def route_label(request: HttpRequest) -> str:
         if static and request.path.startswith(static):
             return STATIC_ROUTE  # served by WhiteNoise before URL resolution
         return UNMATCHED_ROUTE  # redirects and refusals from middleware, unknown pages
-    if match.func is errors_views.not_found:
+    if match.url_name == UNMATCHED_ROUTE:
         return UNMATCHED_ROUTE  # the catch-all that turns unknown API paths into problem+json
     return pretty_route(match.route)
 

@@ -21,8 +21,8 @@ from django.urls import resolve
 from django.utils.cache import set_response_etag
 from django.utils.http import parse_etags
 
-from registry.ops import generations
-from registry.ops import redis as shared_redis
+from ops import generations
+from ops import redis as shared_redis
 
 # /v0/servers, /v0.1/servers/{name}/versions[/{version}] and the same under /c/<slug>/.
 READ_ROUTE = re.compile(

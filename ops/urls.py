@@ -1,13 +1,13 @@
 """Operational endpoints at the site root: /healthz, /readyz and /metrics.
 
-`registry.ops.middleware` answers these paths before the rest of the middleware stack (no
+`ops.middleware` answers these paths before the rest of the middleware stack (no
 host check, sessions, CSRF, SSL redirect, auth or rate limits); config/urls.py includes them
 too so that they resolve and reverse like any other route.
 """
 
 from django.urls import path
 
-from registry.ops import health, metrics
+from ops import health, metrics
 
 app_name = "ops"
 

@@ -22,20 +22,37 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from registry.ops import redis as shared_redis
+from ops import redis as shared_redis
 
 GLOBAL = "*"
 BUILTIN = "all"
 _PREFIX = "mcpidx:gen:"
 
+# slug -> is that scope readable without a token (None: no such scope).
+VisibilityLookup = Callable[[str], bool | None]
+_lookups: list[VisibilityLookup] = []
 
 
-def _builtin_only(slug: str) -> bool | None:
-    return True if slug == BUILTIN else None
+def register_visibility(lookup: VisibilityLookup) -> None:
+    """Let an app say which scopes exist and which are public (curation: its catalogs).
+
+    Called from an AppConfig.ready; registering the same lookup again changes nothing. The
+    built-in `all` scope always exists and is public; any other slug is asked of each lookup
+    in turn, and one no lookup knows is not cached.
+    """
+    if lookup not in _lookups:
+        _lookups.append(lookup)
 
 
-# Set by curation at startup: slug -> is it publicly readable (None: no such catalog).
-visibility_lookup: Callable[[str], bool | None] = _builtin_only
+def visibility(slug: str) -> bool | None:
+    """Whether the scope is readable without a token; None when no such scope exists."""
+    if slug == BUILTIN:
+        return True
+    for lookup in _lookups:
+        public = lookup(slug)
+        if public is not None:
+            return public
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,7 @@ def current(slug: str) -> Generation | None:
             client.set(_key(GLOBAL), secrets.token_hex(8), nx=True)
             glob = client.get(_key(GLOBAL))
         if own is None:
-            public = visibility_lookup(slug)
+            public = visibility(slug)
             if public is None:
                 return None
             client.set(_key(slug), f"{secrets.token_hex(8)}:{int(public)}", nx=True)

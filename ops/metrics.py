@@ -1,14 +1,15 @@
-"""Prometheus metrics: HTTP requests from this process, registry state read at scrape time.
+"""Prometheus metrics: HTTP requests from this process, application state read at scrape time.
 
-Request counters and latencies are recorded by `registry.ops.middleware` in each web
+Request counters and latencies are recorded by `ops.middleware` in each web
 process. Under gunicorn with `PROMETHEUS_MULTIPROC_DIR` set, prometheus-client keeps them in
 per-process files and a scrape answered by any worker aggregates them all.
 
 Sync runs, verifications and queue depth happen in Celery workers, possibly on other hosts,
-so they are not counted in-process: `StateCollector` reads them from the database and the
-broker when /metrics is scraped (six GROUP BY queries, the two whole-table ones cached for a
-minute). One scrape reaches one worker, so these series appear once whatever the number of
-workers.
+so they are not counted in-process: `StateCollector` reads them when /metrics is scraped.
+ops knows no application's tables: each app registers the series it reads from the database
+(`register_collector`, from its AppConfig.ready), and ops adds the broker's queue depth and
+whether each source answered. One scrape reaches one worker, so these series appear once
+whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from itertools import chain
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 from prometheus_client import (
@@ -34,16 +35,13 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from curation.models import CatalogEntry, SyncRun, Upstream
-from registry.api.errors import problem_response
-from registry.models import ServerVersion
-from registry.ops.health import one_line
-from signing.models import Attestation
+from ops.health import one_line
+from ops.http import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +60,11 @@ LATENCY = Histogram(
     ["method", "route"], buckets=BUCKETS,
 )
 
-FINISHED_SYNC_STATES = (SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.INTERRUPTED)
-ATTESTATION_STATES = [state for state, _ in Attestation.STATES]
-ATTESTATION_KINDS = [kind for kind, _ in Attestation.KINDS]
-
 # kombu's Redis transport keeps a queue's prioritised messages in sibling lists named
 # "<queue>\x06\x16<priority>" (priorities 3, 6, 9); priority 0 is the plain list.
 _PRIORITY_SEP = "\x06\x16"
 _PRIORITY_STEPS = (3, 6, 9)
 _BROKER_TIMEOUT_SECONDS = 2.0
-SIZES_CACHE_KEY = "ops:metrics:table-sizes"
 SIZES_TTL_SECONDS = 60
 RESPONSE_CACHE = Counter(
     "mcp_index_response_cache_total",
@@ -95,6 +88,41 @@ def observe_request(*, method: str, route: str, status: int, seconds: float,
         RATE_LIMITED.inc()
 
 
+# Scrape sources: the apps' tables (registered) and, with a Redis broker, its queues.
+DATABASE = "database"
+BROKER = "broker"
+# What an app contributes to a scrape: a function yielding metric families, read per scrape.
+Collect = Callable[[], Iterable[Metric]]
+_collectors: dict[str, list[Collect]] = {}
+
+
+def register_collector(collect: Collect, *, source: str = DATABASE) -> None:
+    """Add an app's scrape-time series (called from its AppConfig.ready; again is a no-op).
+
+    Every collector of a source runs in one scrape step: `mcp_index_scrape_up{source}` is 0
+    and the source's series are left out when any of them raises.
+    """
+    registered = _collectors.setdefault(source, [])
+    if collect not in registered:
+        registered.append(collect)
+
+
+def cached_counts(name: str, count: Callable[[], list[tuple[str, str, int]]]
+                  ) -> list[tuple[str, str, int]]:
+    """Whole-table counts, e.g. versions by origin and status (~100 ms at 66,000 versions):
+    one scrape per SIZES_TTL_SECONDS pays for them, whichever worker it hits."""
+    key = f"ops:metrics:{name}"
+    try:
+        rows: list[tuple[str, str, int]] | None = cache.get(key)
+    except Exception:  # an unreachable cache only costs the recount
+        rows = None
+    if rows is None:
+        rows = count()
+        with contextlib.suppress(Exception):
+            cache.set(key, rows, SIZES_TTL_SECONDS)
+    return rows
+
+
 def queue_names() -> list[str]:
     """Celery queues to measure: the default queue and any declared in settings."""
     names = [getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or "celery"]
@@ -106,7 +134,7 @@ def queue_names() -> list[str]:
 
 
 class StateCollector(Collector):
-    """Sync runs, attestations, catalog sizes and Celery queue depth, read per scrape."""
+    """The registered sources (the apps' tables) and Celery queue depth, read per scrape."""
 
     def describe(self) -> Iterable[Metric]:
         return []  # series are only known at scrape time; skip the registry's name check
@@ -116,9 +144,11 @@ class StateCollector(Collector):
                                "1 if the source answered this scrape, 0 if it failed.", labels=["source"])
         spent = GaugeMetricFamily("mcp_index_scrape_duration_seconds",
                                   "Time spent reading each source for this scrape.", labels=["source"])
-        sources: list[tuple[str, Iterator[Metric]]] = [("database", self._database())]
+        sources: list[tuple[str, Iterable[Metric]]] = [
+            (source, chain.from_iterable(collect() for collect in collectors))
+            for source, collectors in _collectors.items()]
         if _redis_broker_url():
-            sources.append(("broker", self._queues()))
+            sources.append((BROKER, self._queues()))
         for source, produce in sources:
             started = time.perf_counter()
             try:
@@ -133,56 +163,6 @@ class StateCollector(Collector):
             yield from metrics
         yield up
         yield spent
-
-    def _database(self) -> Iterator[Metric]:
-        upstreams = list(Upstream.objects.order_by("name").values_list("name", flat=True))
-        runs = {(row["upstream__name"], row["state"]): row["n"] for row in
-                SyncRun.objects.order_by().values("upstream__name", "state").annotate(n=Count("id"))}
-        finished = CounterMetricFamily(
-            "mcp_index_sync_runs", "Finished sync runs per upstream and final state.",
-            labels=["upstream", "state"])
-        running = GaugeMetricFamily(
-            "mcp_index_sync_runs_running", "Sync runs in progress per upstream.", labels=["upstream"])
-        for name in upstreams:
-            for state in FINISHED_SYNC_STATES:
-                finished.add_metric([name, state], runs.get((name, state), 0))
-            running.add_metric([name], runs.get((name, SyncRun.State.RUNNING), 0))
-        yield finished
-        yield running
-
-        last = GaugeMetricFamily(
-            "mcp_index_sync_last_success_timestamp_seconds",
-            "Unix time the last successful sync of each upstream finished.", labels=["upstream"])
-        rows = (SyncRun.objects.order_by().filter(state=SyncRun.State.SUCCEEDED)
-                .values("upstream__name").annotate(at=Max("finished_at")))
-        for success in rows:
-            if success["at"] is not None:
-                last.add_metric([success["upstream__name"]], success["at"].timestamp())
-        yield last
-
-        counts = {(row["state"], row["kind"]): row["n"] for row in
-                  Attestation.objects.order_by().values("state", "kind").annotate(n=Count("id"))}
-        attestations = GaugeMetricFamily(
-            "mcp_index_attestations", "Attestations by verification state and kind.",
-            labels=["state", "kind"])
-        for verification in ATTESTATION_STATES:
-            for kind in ATTESTATION_KINDS:
-                attestations.add_metric([verification, kind], counts.get((verification, kind), 0))
-        yield attestations
-
-        sizes = _table_sizes()
-        versions = GaugeMetricFamily(
-            "mcp_index_server_versions", "Server versions by origin ('local' or upstream) and status.",
-            labels=["origin", "status"])
-        for origin, status, n in sizes["versions"]:
-            versions.add_metric([origin, status], n)
-        yield versions
-        entries = GaugeMetricFamily(
-            "mcp_index_catalog_entries", "Catalog entries by catalog and membership state.",
-            labels=["catalog", "state"])
-        for catalog, membership, n in sizes["entries"]:
-            entries.add_metric([catalog, membership], n)
-        yield entries
 
     def _queues(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily(
@@ -203,25 +183,6 @@ class StateCollector(Collector):
         for i, name in enumerate(names):
             depth.add_metric([name], sum(lengths[i * per_queue:(i + 1) * per_queue]))
         yield depth
-
-
-def _table_sizes() -> dict[str, list[tuple[str, str, int]]]:
-    """Versions and catalog entries: whole-table counts (~100 ms at 66,000 versions in two
-    catalogs), so one scrape per SIZES_TTL_SECONDS pays for them, whichever worker it hits."""
-    try:
-        sizes: dict[str, list[tuple[str, str, int]]] | None = cache.get(SIZES_CACHE_KEY)
-    except Exception:  # an unreachable cache only costs the recount
-        sizes = None
-    if sizes is None:
-        sizes = {
-            "versions": [(g["origin"], g["status"], g["n"]) for g in ServerVersion.objects.order_by()
-                         .values("origin", "status").annotate(n=Count("id"))],
-            "entries": [(g["catalog__slug"], g["state"], g["n"]) for g in CatalogEntry.objects
-                        .order_by().values("catalog__slug", "state").annotate(n=Count("id"))],
-        }
-        with contextlib.suppress(Exception):
-            cache.set(SIZES_CACHE_KEY, sizes, SIZES_TTL_SECONDS)
-    return sizes
 
 
 def _redis_broker_url() -> str:
