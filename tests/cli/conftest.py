@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.cli.main import main
+from mcp_index_cli.main import main
 from tests.support.cli import CLEARED_ENV, FakeRegistry, Run, RunningServer
 
 

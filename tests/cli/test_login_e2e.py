@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.cli.commands import session
+from mcp_index_cli.commands import session
 from tests.support.cli import Run
 from tests.support.loopback import PROOF_DOMAIN, Reply
 from tests.support.manifests import manifest

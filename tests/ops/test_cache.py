@@ -14,10 +14,10 @@ from django.test import Client
 from curation.models import Upstream
 from curation.services.membership import catalogs_reconcile
 from curation.sync import upstream_sync
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
 from registry.services import token_create
-from signing import dsse
-from signing.client import statement_bytes_for
 from tests.support.api import Api
 from tests.support.data import snapshot
 from tests.support.factories import (

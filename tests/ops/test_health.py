@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import connection
 
-from registry.ops.health import one_line
+from ops.health import one_line
 from tests.support.database import db_url
 from tests.support.network import TcpProxy, free_port
 from tests.support.redis import TEST_REDIS_URL

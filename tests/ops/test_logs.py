@@ -17,7 +17,7 @@ import pytest
 from celery import Celery, shared_task
 from django.test import Client
 
-from registry.ops.logs import JsonFormatter, KeyValueFormatter, request_id_var
+from ops.logs import JsonFormatter, KeyValueFormatter, request_id_var
 from tests.support.data import ROOT
 from tests.support.database import db_url
 from tests.support.factories import UpstreamFactory

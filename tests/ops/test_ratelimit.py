@@ -7,7 +7,7 @@ import time
 import pytest
 from django.test import Client
 
-from registry.ops.ratelimit import Rate
+from ops.ratelimit import Rate
 from tests.support.manifests import manifest
 from tests.support.tokens import bearer
 

@@ -19,9 +19,9 @@ from django.conf import settings
 
 from curation.models import Catalog, SyncRun, Upstream
 from curation.services.catalogs import catalog_create
+from mcp_index_common import dsse
 from registry import services as registry_services
 from registry.models import ServerVersion
-from signing import dsse
 from signing import services as signing_services
 from signing.models import Principal, TrustPolicy
 from tests.support.manifests import manifest, server_doc
@@ -47,8 +47,10 @@ class ServerVersionFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[ServerVersion], *, name: str, version: str, actor: str,
                 **fields: Any) -> ServerVersion:
-        return registry_services.version_publish(document=manifest(name, version, **fields),
-                                                 actor=actor)
+        result = registry_services.version_publish(document=manifest(name, version, **fields),
+                                                   actor=actor)
+        assert result.version is not None, result  # None only for an idempotent replay
+        return result.version
 
 
 class ImportedVersionFactory(factory.django.DjangoModelFactory):
