@@ -1,4 +1,7 @@
-"""The standard registry API (`/v0`, `/v0.1`): thin views over selectors and services."""
+"""The standard registry API's writes (`/v0`, `/v0.1`): thin views over services.
+
+The reads (`GET …/servers…`) are serving's (serving.api.views).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +15,10 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from registry import selectors, services
+from registry import services
 from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem, registry_error_response
-from registry.api.render import entry_json, json_response
-from registry.api.responses import entries_json, entry_response, list_response
+from registry.api.render import entries_json, entry_json, entry_response, json_response
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.errors import RegistryError
@@ -31,10 +33,6 @@ class RegistryView(APIView):
 
     authentication_classes = [BearerAuthentication]
 
-    def include_deleted(self, request: Request) -> bool:
-        return bool(selectors.parse_bool("include_deleted",
-                                         request.query_params.get("include_deleted")))
-
 
 def _json_object(request: Request) -> dict[str, Any]:
     data = request.data
@@ -43,29 +41,11 @@ def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-class ServerListView(RegistryView):
-    """GET /servers: keyset-paginated list with search, updated_since, version filters."""
+class VersionEditView(RegistryView):
+    """PUT /servers/{name}/versions/{version}: replace a version (needs `edit`).
 
-    def get(self, request: Request) -> HttpResponse:
-        page = selectors.list_page(selectors.parse_list_query(request.query_params))
-        return list_response(page.rows, page.next_cursor)
-
-
-class ServerVersionsView(RegistryView):
-    """GET /servers/{name}/versions: every version, newest first."""
-
-    def get(self, request: Request, name: str) -> HttpResponse:
-        rows = selectors.server_versions(name, include_deleted=self.include_deleted(request))
-        return list_response(rows)
-
-
-class ServerVersionView(RegistryView):
-    """GET one version (or `latest`); PUT replaces it (needs `edit`)."""
-
-    def get(self, request: Request, name: str, version: str) -> HttpResponse:
-        row = selectors.server_version(name, version,
-                                       include_deleted=self.include_deleted(request))
-        return entry_response(row)
+    Routed by serving.api.urls, whose read view of the same URL extends this one.
+    """
 
     def put(self, request: Request, name: str, version: str) -> HttpResponse:
         caller = require_caller(request)
@@ -73,7 +53,7 @@ class ServerVersionView(RegistryView):
             raise Problem(403, "You do not have edit permissions for this server")
         sv = services.version_edit(name=name, version=version, document=_json_object(request),
                                    actor=caller.actor)
-        return entry_response(selectors.version_row(sv))
+        return entry_response(sv)
 
 
 def _status_body(request: Request) -> tuple[str, str | None]:
@@ -101,7 +81,7 @@ class VersionStatusView(RegistryView):
         status, message = _status_body(request)
         sv = services.version_set_status(name=name, version=version, status=status,
                                          message=message, actor=actor)
-        return entry_response(selectors.version_row(sv))
+        return entry_response(sv)
 
 
 class ServerStatusView(RegistryView):
@@ -112,7 +92,7 @@ class ServerStatusView(RegistryView):
         status, message = _status_body(request)
         versions = services.server_set_status(name=name, status=status, message=message,
                                               actor=actor)
-        items = entries_json([selectors.version_row(sv) for sv in versions])
+        items = entries_json(versions)
         return json_response(f'{{"updatedCount":{len(versions)},"servers":{items}}}')
 
 
@@ -130,7 +110,7 @@ class PublishView(RegistryView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             sv = services.version_publish(document=document, actor=caller.actor)
-            return json_response(entry_json(selectors.version_row(sv)))
+            return json_response(entry_json(sv))
         if len(key) > 200:
             raise Problem(400, "Idempotency-Key must be at most 200 characters")
         return self._idempotent(request, key, caller.actor, document)
@@ -148,7 +128,7 @@ class PublishView(RegistryView):
         try:
             with transaction.atomic():
                 sv = services.version_publish(document=document, actor=actor)
-                body = entry_json(selectors.version_row(sv))
+                body = entry_json(sv)
                 IdempotencyRecord.objects.create(key=key, actor=actor, request_hash=digest,
                                                  status_code=200, response_body=body)
         except IntegrityError:
