@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.checks import run_checks
+from django.db import connection
 
+from curation.models import CatalogOverlay
 from curation.selectors import CatalogRef, catalog_resolve
+from curation.services.catalogs import catalog_create, catalog_overlay_set, catalog_pin
 from registry.models import ServerVersion
 from registry.services import version_ingest, version_publish, version_set_status
 from serving import orm, sql
@@ -47,9 +50,6 @@ def mixed(sign: Callable[[ServerVersion], None]) -> None:
 def corp(mixed, django_capture_on_commit_callbacks) -> CatalogRef:
     """A catalog of everything with an overlay of acme/db and a pin of its 1.1.0 (so its other
     versions left the catalog and are served as deleted there)."""
-    from curation.models import CatalogOverlay
-    from curation.services.catalogs import catalog_create, catalog_overlay_set, catalog_pin
-
     with django_capture_on_commit_callbacks(execute=True):
         catalog = catalog_create(slug="corp", fields={}, actor="t")
     catalog_overlay_set(catalog=catalog, name="io.github.acme/db", tags=["db"], notes="n",
@@ -170,8 +170,6 @@ def test_rows_match_for_every_shape_and_scope(corp):
 
 
 def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
-    from django.db import connection
-
     settings.MCP_INDEX_RESPONSE_CACHE = False
 
     def prepared() -> list[str]:
@@ -195,8 +193,6 @@ def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
 
 
 def test_catalog_reads_are_prepared_too(client, settings, corp):
-    from django.db import connection
-
     settings.MCP_INDEX_RESPONSE_CACHE = False
 
     def prepared() -> int:
