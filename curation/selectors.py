@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from curation.models import Catalog, CatalogEntry, EntryState
+from ops import generations
 from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
-from registry.ops import generations
 
 BUILTIN_SLUG = "all"
 ROLES = ("viewer", "reviewer", "owner")
@@ -30,8 +30,8 @@ class CatalogRef:
         return self.catalog is None
 
 
-# Catalogs this process has read, by the generation they were read at (registry.ops
-# .generations): any change to a catalog replaces its generation, so a hit is never stale,
+# Catalogs this process has read, by the generation they were read at (ops.generations):
+# any change to a catalog replaces its generation, so a hit is never stale,
 # and a read of a catalog costs a Redis round trip instead of a query. Only with Redis.
 _resolved: dict[str, tuple[str, Catalog]] = {}
 

@@ -23,10 +23,10 @@ from django.conf import settings
 from django.db import connection, connections, router
 
 from curation.models import CatalogEntry, CatalogOverlay, EntryState
+from mcp_index_common.verification import VERIFIED
 from registry.models import ServerVersion, Status
 from serving.rows import FIELDS, PINNED_REASON, REMOVED_MESSAGE, EntryRow
 from signing.models import Attestation
-from signing.verification import VERIFIED
 
 if TYPE_CHECKING:
     from curation.selectors import CatalogRef

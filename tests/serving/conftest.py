@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
-from signing import dsse
 from signing import services as signing_services
-from signing.client import statement_bytes_for
 from signing.models import Principal
 
 
