@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "registry",
     "curation",
     "signing",
+    "serving",
     "web",
 ]
 
@@ -155,15 +156,21 @@ CACHES = {
     )
 }
 
-# Prepared statements for the hot reads on PostgreSQL (registry/read_sql.py). Turn off behind
+# Prepared statements for the hot reads on PostgreSQL (serving/sql.py). Turn off behind
 # PgBouncer in transaction pooling mode older than 1.21 (it cannot route prepared statements).
-# Django leaves psycopg's preparing off; only read_sql's server-binding cursors use it (the
+# Django leaves psycopg's preparing off; only serving.sql's server-binding cursors use it (the
 # ORM's client-side binding cursors never prepare).
 MCP_INDEX_PREPARED_READS = env_bool("MCP_INDEX_PREPARED_READS", default=True)
 if MCP_INDEX_PREPARED_READS:
     for _db in DATABASES.values():
         if _db["ENGINE"] == "django.db.backends.postgresql":
             _db.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
+
+# How the read API (serving/) reads: "sql", hand-written statements (PostgreSQL only), or "orm",
+# the ORM (any database; the equivalence tests' oracle).
+MCP_INDEX_READ_BACKEND = env_str(
+    "MCP_INDEX_READ_BACKEND",
+    default="sql" if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else "orm")
 
 # Read-API response cache (ops/cache.py): bodies in Redis keyed by catalog generation.
 MCP_INDEX_RESPONSE_CACHE = env_bool("MCP_INDEX_RESPONSE_CACHE", default=bool(REDIS_URL))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from curation.querysets import CatalogEntryQuerySet
 from registry.models import ServerVersion
 
 
@@ -280,6 +281,8 @@ class CatalogEntry(models.Model):
     seen_digest = models.CharField(max_length=64)
     seen_status = models.CharField(max_length=16)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CatalogEntryQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["catalog", "server_version"],
