@@ -1,15 +1,12 @@
-"""Mirroring an upstream registry: incremental or full walks, one atomic checkpoint per page."""
+"""One sync run: incremental or full walks of an upstream, one atomic checkpoint per page."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import random
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -28,6 +25,8 @@ from curation.models import (
 )
 from curation.rules import names_matching
 from curation.services.membership import servers_mark_dirty
+from curation.sync.errors import SyncBusy, SyncError
+from curation.sync.fetch import Page, fetch_page
 from registry.api.render import rfc3339
 from registry.manifest import namespace_of
 from registry.models import LOCAL_ORIGIN, ServerVersion, Status
@@ -40,18 +39,9 @@ from registry.services import (
     versions_invalidate,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("curation.sync")
 
 LOG_CAP = 200
-RETRY_STATUSES = {429, 500, 502, 503, 504}
-
-
-class SyncError(Exception):
-    """The sync stopped: the walk stays checkpointed and the next sync resumes it."""
-
-
-class SyncBusy(SyncError):
-    """Another sync of the same upstream holds the lock."""
 
 
 @dataclass(frozen=True)
@@ -83,78 +73,6 @@ class SyncReport:
                 f"rejected={self.rejected} invalid={self.invalid} vanished={self.vanished} "
                 f"retries={self.retries} errors={self.errors}"
                 + (f" error={self.error!r}" if self.error else ""))
-
-
-@dataclass(frozen=True)
-class Page:
-    """One parsed upstream page."""
-
-    entries: list[Any]
-    next_cursor: str | None
-    date: datetime | None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    with contextlib.suppress(TypeError, ValueError):
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    return None
-
-
-def _backoff(attempt: int) -> float:
-    base = settings.MCP_INDEX_SYNC_BACKOFF_SECONDS * (2 ** attempt)
-    jitter = 0.5 + random.random() / 2  # noqa: S311 - jitter, not cryptography
-    return min(base, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) * jitter
-
-
-def fetch_page(client: httpx.Client, url: str, params: dict[str, Any], run: SyncRun) -> Page:
-    """GET one list page, retrying 429/5xx/timeouts with backoff (honouring Retry-After)."""
-    attempts = settings.MCP_INDEX_SYNC_RETRIES
-    for attempt in range(attempts + 1):
-        wait: float | None = None
-        try:
-            response = client.get(url, params=params)
-        except httpx.TransportError as exc:  # timeouts, refused or dropped connections
-            problem = f"{type(exc).__name__}: {exc}"
-        else:
-            if response.status_code == 200:
-                return _parse_page(response)
-            problem = f"HTTP {response.status_code}"
-            if response.status_code not in RETRY_STATUSES:
-                raise SyncError(f"upstream answered {problem}: {response.text[:200]}")
-            wait = _retry_after(response)
-        if attempt == attempts:
-            raise SyncError(f"upstream failed after {attempts} retries: {problem}")
-        delay = min(wait, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) if wait is not None \
-            else _backoff(attempt)
-        run.retries += 1
-        log.warning("sync.retry upstream=%s problem=%r wait=%.2f", run.upstream.name, problem, delay)
-        time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _parse_page(response: httpx.Response) -> Page:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise SyncError(f"unparseable page: {exc}") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("servers"), list):
-        raise SyncError("unparseable page: expected an object with a servers array")
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    cursor = metadata.get("nextCursor")
-    if cursor is not None and not isinstance(cursor, str):
-        raise SyncError("unparseable page: nextCursor is not a string")
-    date = None
-    with contextlib.suppress(TypeError, ValueError):
-        date = parsedate_to_datetime(response.headers.get("Date", ""))
-    return Page(body["servers"], cursor or None, date)
 
 
 @contextlib.contextmanager
