@@ -25,6 +25,7 @@ from curation.models import (
 )
 from curation.rules import names_matching
 from curation.services.membership import servers_mark_dirty
+from curation.sync.checkpoint import CheckpointError, SyncCheckpoint
 from curation.sync.errors import SyncBusy, SyncError
 from curation.sync.fetch import Page, fetch_page
 from registry.api.render import rfc3339
@@ -109,13 +110,27 @@ def _shadow_reasons(upstream: Upstream, namespaces: set[str]) -> dict[str, str]:
     return reasons
 
 
-def _new_checkpoint(upstream: Upstream, full: bool) -> dict[str, Any]:
-    since = None
-    if not full and upstream.high_water is not None:
-        since = upstream.high_water - timedelta(seconds=upstream.overlap_seconds)
-    return {"mode": "full" if full else "incremental",
-            "since": since.isoformat() if since else None,
-            "cursor": None, "max_updated": None, "cap": None, "walk": None}
+def _since(upstream: Upstream, full: bool) -> datetime | None:
+    """A new walk's updated_since: the high-water mark minus the overlap (None: everything)."""
+    if full or upstream.high_water is None:
+        return None
+    return upstream.high_water - timedelta(seconds=upstream.overlap_seconds)
+
+
+def _stored_checkpoint(upstream: Upstream, now: datetime) -> tuple[SyncCheckpoint | None, str]:
+    """The walk to resume, or None; with the reason when a stored checkpoint was unusable."""
+    if upstream.checkpoint is None:
+        return None, ""
+    try:
+        return SyncCheckpoint.from_json(upstream.checkpoint, now=now), ""
+    except CheckpointError as exc:
+        log.warning("sync.checkpoint_discarded upstream=%s reason=%r", upstream.name, str(exc))
+        return None, str(exc)
+
+
+def _store(upstream: Upstream, cp: SyncCheckpoint | None) -> None:
+    Upstream.objects.filter(pk=upstream.pk).update(
+        checkpoint=cp.to_json() if cp is not None else None)
 
 
 def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
@@ -126,20 +141,35 @@ def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
         return _sync_locked(Upstream.objects.get(pk=upstream.pk), full)
 
 
-def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
+def _begin(upstream: Upstream, full: bool) -> tuple[SyncRun, SyncCheckpoint]:
+    """The run, and the checkpoint it continues or starts."""
+    now = timezone.now()
     # We hold the lock, so any run still marked running died mid-walk.
     SyncRun.objects.filter(upstream=upstream, state=SyncRun.State.RUNNING).update(
-        state=SyncRun.State.INTERRUPTED, finished_at=timezone.now())
-    cp = upstream.checkpoint
-    resumed = bool(cp) and (not full or cp.get("mode") == "full")
-    if not resumed:
-        cp = _new_checkpoint(upstream, full)
-    assert cp is not None
-    since = datetime.fromisoformat(cp["since"]) if cp["since"] else None
-    run = SyncRun.objects.create(upstream=upstream, mode=cp["mode"], resumed=resumed, since=since)
-    if cp["walk"] is None:
-        cp["walk"] = run.pk
-    Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
+        state=SyncRun.State.INTERRUPTED, finished_at=now)
+    stored, discarded = _stored_checkpoint(upstream, now)
+    if stored is not None and (not full or stored.mode == "full"):
+        run = SyncRun.objects.create(upstream=upstream, mode=stored.mode, resumed=True,
+                                     since=stored.since)
+        cp = stored
+    else:
+        since = _since(upstream, full)
+        run = SyncRun.objects.create(upstream=upstream, mode="full" if full else "incremental",
+                                     resumed=False, since=since)
+        cp = SyncCheckpoint.begin(mode=run.mode, walk=run.pk, started_at=run.started_at,
+                                  since=since)
+        # What an abandoned full walk of this upstream had seen is of no use any more.
+        FullSyncSeen.objects.filter(walk__in=SyncRun.objects.filter(upstream=upstream)
+                                    .exclude(pk=run.pk).values("pk")).delete()
+    if discarded:
+        _log(run, {"checkpoint": "discarded", "reason": discarded})
+        run.save(update_fields=["log"])
+    _store(upstream, cp)
+    return run, cp
+
+
+def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
+    run, cp = _begin(upstream, full)
     url = upstream.base_url.rstrip("/") + "/servers"
     headers = {"Accept": "application/json", "User-Agent": "mcp-index-mirror"}
     if upstream.auth_header:
@@ -151,16 +181,16 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
                           follow_redirects=False) as client:
             while True:
                 params: dict[str, Any] = {"limit": upstream.page_size}
-                if since is not None:
-                    params["updated_since"] = rfc3339(since.astimezone(UTC))
+                if cp.since is not None:
+                    params["updated_since"] = rfc3339(cp.since.astimezone(UTC))
                 else:
                     params["include_deleted"] = "true"
-                if cp["cursor"]:
-                    params["cursor"] = cp["cursor"]
+                if cp.cursor:
+                    params["cursor"] = cp.cursor
                 page = fetch_page(client, url, params, run)
-                if cp["cap"] is None and page.date is not None:
-                    cp["cap"] = page.date.isoformat()
-                applied = _apply_page(upstream, run, cp, page, takeover)
+                if page.date is not None:
+                    cp = cp.capped(page.date)
+                cp, applied = _apply_page(upstream, run, cp, page, takeover)
                 _mirror_attestations(client, upstream, run, applied)
                 if not page.next_cursor:
                     break
@@ -191,11 +221,11 @@ def _mirror_attestations(client: httpx.Client, upstream: Upstream, run: SyncRun,
         run.save(update_fields=["errors", "log"])
 
 
-def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page,
-                takeover: frozenset[str]) -> list[PreparedEntry]:
+def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page,
+                takeover: frozenset[str]) -> tuple[SyncCheckpoint, list[PreparedEntry]]:
     """Ingest one page, record conflicts and rejections, and move the checkpoint: atomically."""
     prepared: list[PreparedEntry] = []
-    max_updated = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
+    max_updated = cp.max_updated
     for entry in page.entries:
         item = ingest_prepare(entry=entry, origin=upstream.name)
         if isinstance(item, IngestOutcome):
@@ -226,18 +256,17 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page
             if outcome.action != "unchanged":
                 touched.add(p.name)
         _record_conflicts(upstream, run, conflicts)
-        if cp["mode"] == "full":
-            _record_seen(upstream, cp["walk"], allowed)
+        if cp.mode == "full":
+            _record_seen(upstream, cp.walk, allowed)
             if not page.next_cursor:
-                touched |= _mark_vanished(upstream, run, cp["walk"])
+                touched |= _mark_vanished(upstream, run, cp.walk)
         servers_recompute_latest(names=touched)
         servers_mark_dirty(names=touched)
         run.pages += 1
-        cp["cursor"] = page.next_cursor
-        cp["max_updated"] = max_updated.isoformat() if max_updated else None
+        cp = cp.advanced(cursor=page.next_cursor, max_updated=max_updated)
         run.save()
-        Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
-    return allowed
+        _store(upstream, cp)
+    return cp, allowed
 
 
 def _record_conflicts(upstream: Upstream, run: SyncRun, conflicts: list[tuple[PreparedEntry, str]]
@@ -282,12 +311,12 @@ def _mark_vanished(upstream: Upstream, run: SyncRun, walk: int) -> set[str]:
     return names
 
 
-def _finish(upstream: Upstream, run: SyncRun, cp: dict[str, Any]) -> None:
+def _finish(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint) -> None:
     with transaction.atomic():
         high = upstream.high_water
-        seen = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
-        if seen is not None and cp["cap"]:
-            seen = min(seen, datetime.fromisoformat(cp["cap"]))
+        seen = cp.max_updated
+        if seen is not None and cp.cap is not None:
+            seen = min(seen, cp.cap)
         if seen is not None and (high is None or seen > high):
             high = seen
         now = timezone.now()
