@@ -7,6 +7,8 @@ CheckpointError, and the sync then starts a fresh walk (saying why) instead of c
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +67,8 @@ class SyncCheckpoint:
     def to_json(self) -> dict[str, Any]:
         return {"v": FORMAT, "mode": self.mode, "walk": self.walk,
                 "started_at": self.started_at.isoformat(), "since": _time_out(self.since),
-                "cursor": self.cursor, "pages": self.pages,
+                "cursor": cursor_encode(self.cursor) if self.cursor is not None else None,
+                "pages": self.pages,
                 "max_updated": _time_out(self.max_updated), "cap": _time_out(self.cap)}
 
     @classmethod
@@ -80,12 +83,30 @@ class SyncCheckpoint:
             if key not in data:
                 raise CheckpointError(f"{key} is missing")
         started = data.get("started_at") if version == FORMAT else None
+        cursor = data["cursor"]
+        if version == FORMAT and cursor is not None:
+            cursor = cursor_decode(cursor)
         return cls(mode=data["mode"], walk=data["walk"],
                    started_at=_time_in(started, "started_at") if started else now,
-                   since=_time_in(data.get("since"), "since"), cursor=data["cursor"],
+                   since=_time_in(data.get("since"), "since"), cursor=cursor,
                    pages=data.get("pages", 0),
                    max_updated=_time_in(data.get("max_updated"), "max_updated"),
                    cap=_time_in(data.get("cap"), "cap"))
+
+
+def cursor_encode(cursor: str) -> str:
+    """Any string as base64 of its UTF-8 (lone surrogates kept): jsonb takes neither NUL nor
+    lone surrogates, and an upstream's cursor must come back to it exactly as it was sent."""
+    return base64.b64encode(cursor.encode("utf-8", "surrogatepass")).decode("ascii")
+
+
+def cursor_decode(stored: Any) -> str:
+    if not isinstance(stored, str):
+        raise CheckpointError("cursor must be a base64 string")
+    try:
+        return base64.b64decode(stored, validate=True).decode("utf-8", "surrogatepass")
+    except (binascii.Error, ValueError) as exc:
+        raise CheckpointError("cursor is not base64 of UTF-8") from exc
 
 
 def _is_int(value: Any) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -51,13 +52,26 @@ def _backoff(attempt: int) -> float:
     return min(base, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) * jitter
 
 
+def page_url(url: str, params: dict[str, Any]) -> str:
+    """The list URL with its query, every value percent-encoded from its UTF-8.
+
+    Lone surrogates are encoded as they came (surrogatepass): a cursor is opaque, and it has to
+    go back byte for byte as the upstream's JSON decoder produced it.
+    """
+    query = "&".join(f"{quote(key, safe='')}="
+                     f"{quote(str(value).encode('utf-8', 'surrogatepass'), safe='')}"
+                     for key, value in params.items())
+    return f"{url}?{query}" if query else url
+
+
 def fetch_page(client: httpx.Client, url: str, params: dict[str, Any], run: SyncRun) -> Page:
     """GET one list page, retrying 429/5xx/timeouts with backoff (honouring Retry-After)."""
     attempts = settings.MCP_INDEX_SYNC_RETRIES
+    target = page_url(url, params)
     for attempt in range(attempts + 1):
         wait: float | None = None
         try:
-            response = client.get(url, params=params)
+            response = client.get(target)
         except httpx.TransportError as exc:  # timeouts, refused or dropped connections
             problem = f"{type(exc).__name__}: {exc}"
         else:

@@ -252,8 +252,7 @@ def test_a_checkpoint_stored_before_it_was_typed_still_resumes(fake_registry):
     fake_registry.fault("ok")
     fake_registry.fault("truncate")
     assert sync().state == "failed"
-    upstream = Upstream.objects.get()
-    cursor = upstream.checkpoint["cursor"]
+    cursor = fake_registry.cursors_sent[0]  # the cursor after the committed page
     walk = SyncRun.objects.get().pk
     legacy = {"mode": "incremental", "since": None, "cursor": cursor,
               "max_updated": "2025-12-01T10:00:00+00:00", "cap": "2099-01-01T00:00:00",

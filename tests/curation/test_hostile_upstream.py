@@ -1,0 +1,141 @@
+"""Mirroring a hostile upstream (a real HTTP server on loopback that misbehaves on demand).
+
+Every run ends `succeeded` or `failed` (never `running`), and at the end what our API
+serves equals what the upstream holds, minus the entries rejected with a reason: nothing
+lost, nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from curation.models import SyncRun, Upstream
+from curation.sync import SyncReport, upstream_sync
+from curation.sync.checkpoint import SyncCheckpoint
+from tests.curation.conftest import make_upstream
+from tests.curation.fake_upstream import OFFICIAL, FakeRegistry
+
+pytestmark = pytest.mark.django_db
+
+# Strings an upstream may send where we expect text: NUL, lone surrogates, controls, the
+# characters that mean something in a URL or in JSON, astral characters, a long one.
+HOSTILE = {
+    "nul": "a\x00b",
+    "only-nul": "\x00",
+    "lone-high-surrogate": "x\ud800y",
+    "lone-low-surrogate": "\udfff",
+    "reversed-pair": "\udc00\ud800",
+    "controls": "\x01\x07\x1b\x7f\r\n\t",
+    "url-syntax": "a b&c=d+e%2F/?#f;g",
+    "json-syntax": '"\\}{][,:',
+    "astral": "\U0001f600\U00010000\U0010ffff",
+    "bom-and-bidi": "\ufeff\u202e\u2066",
+    "10kb": "k" * 10_240,
+}
+
+
+def random_strings(count: int, seed: int = 1) -> list[str]:
+    """Derandomised strings over every code point (surrogates included)."""
+    rng = random.Random(seed)
+    return ["".join(chr(rng.randrange(0x110000)) for _ in range(rng.randrange(1, 40)))
+            for _ in range(count)]
+
+
+def sync(full: bool = False) -> SyncReport:
+    return upstream_sync(upstream=Upstream.objects.get(name="official"), full=full)
+
+
+def served(client: Client) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """What our API serves, walking /v0.1/servers (deleted included) to the end."""
+    out: dict[tuple[str, str], tuple[Any, ...]] = {}
+    cursor = None
+    while True:
+        query = {"limit": 100, "include_deleted": "true", **({"cursor": cursor} if cursor else {})}
+        response = client.get("/v0.1/servers", query)
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+        for item in body["servers"]:
+            key = (item["server"]["name"], item["server"]["version"])
+            assert key not in out, f"served twice: {key}"
+            meta = item["_meta"][OFFICIAL]
+            out[key] = (item["server"], meta["status"], meta["isLatest"])
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            return out
+
+
+def held(registry: FakeRegistry, without: set[tuple[str, str]] = frozenset()
+         ) -> dict[tuple[str, str], tuple[Any, ...]]:
+    return {key: (e["server"], e["_meta"][OFFICIAL]["status"], e["_meta"][OFFICIAL]["isLatest"])
+            for key, e in registry.entries.items() if key not in without}
+
+
+def assert_served_equals_upstream(client: Client, registry: FakeRegistry,
+                                  rejected: set[tuple[str, str]] = frozenset()) -> None:
+    """Nothing lost, nothing duplicated, nothing different."""
+    mine, theirs = served(client), held(registry, rejected)
+    assert mine.keys() == theirs.keys(), (sorted(mine.keys() - theirs.keys())[:3],
+                                          sorted(theirs.keys() - mine.keys())[:3])
+    diff = [k for k in theirs if mine[k] != theirs[k]]
+    assert not diff, diff[:3]
+
+
+def assert_no_run_left_running() -> None:
+    assert not SyncRun.objects.filter(state=SyncRun.State.RUNNING).exists()
+
+
+# --- cursors: any string an upstream sends comes back to it unchanged ---------------------
+
+def test_the_stored_checkpoint_keeps_any_cursor(fake_registry):
+    upstream = make_upstream(fake_registry)
+    begun = SyncCheckpoint.begin(mode="full", walk=1, started_at=timezone.now(), since=None)
+    for cursor in [*HOSTILE.values(), *random_strings(300)]:
+        cp = begun.advanced(cursor=cursor, max_updated=timezone.now())
+        Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp.to_json())
+        stored = Upstream.objects.get(pk=upstream.pk).checkpoint
+        assert SyncCheckpoint.from_json(stored, now=timezone.now()) == cp
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_any_cursor_round_trips(client, fake_registry, kind):
+    fake_registry.cursor_style = lambda real: HOSTILE[kind] + real
+    make_upstream(fake_registry)
+    report = sync()
+    assert report.state == "succeeded", report.error
+    assert report.pages == -(-len(fake_registry.entries) // 100)
+    assert fake_registry.cursors_round_trip()
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_random_cursors_round_trip(client, fake_registry):
+    strings = iter(random_strings(50))
+    fake_registry.cursor_style = lambda real: next(strings) + real
+    make_upstream(fake_registry, page_size=10)
+    report = sync()
+    assert report.state == "succeeded", report.error
+    assert fake_registry.cursors_round_trip()
+    assert len(fake_registry.cursors_sent) == report.pages - 1 > 30
+    assert_served_equals_upstream(client, fake_registry)
+
+
+@pytest.mark.parametrize("kind", ["nul", "lone-high-surrogate", "10kb"])
+def test_a_hostile_cursor_survives_in_the_checkpoint(client, fake_registry, kind):
+    """Stopped after a page, the stored checkpoint resumes with the very same cursor."""
+    fake_registry.cursor_style = lambda real: HOSTILE[kind] + real
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    for _ in range(5):
+        fake_registry.fault("status", 502)
+    failed = sync()
+    assert failed.state == "failed" and failed.pages == 1
+    assert Upstream.objects.get().checkpoint is not None
+    resumed = sync()
+    assert resumed.resumed and resumed.state == "succeeded", resumed.error
+    assert fake_registry.cursors_round_trip()
+    assert_served_equals_upstream(client, fake_registry)
+    assert_no_run_left_running()
