@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 FORMAT = 2
 MODES = ("incremental", "full")
+SEEN_CAP = 1000  # digests kept in the stored checkpoint (a run also remembers all of its own)
+_DIGEST = re.compile(r"^[0-9a-f]{16}$")
 
 
 class CheckpointError(ValueError):
@@ -33,6 +37,9 @@ class SyncCheckpoint:
     pages: int = 0  # pages committed by this walk, over all its runs
     max_updated: datetime | None = None  # newest upstream updatedAt seen by the walk
     cap: datetime | None = None  # the upstream's clock (Date) when the walk began
+    # Digests of the cursors this walk followed and of the pages it committed (newest last),
+    # so that an upstream whose cursors loop is caught, also across a resume.
+    seen: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -43,6 +50,9 @@ class SyncCheckpoint:
             raise CheckpointError("pages must be a non-negative integer")
         if self.cursor is not None and not isinstance(self.cursor, str):
             raise CheckpointError("cursor must be a string")
+        if not isinstance(self.seen, tuple) or not all(
+                isinstance(d, str) and _DIGEST.match(d) for d in self.seen):
+            raise CheckpointError("seen must be a list of 16-hex-digit digests")
         for field in ("started_at", "since", "max_updated", "cap"):
             value = getattr(self, field)
             if value is None and field != "started_at":
@@ -60,16 +70,19 @@ class SyncCheckpoint:
         """The upstream's clock, recorded once per walk."""
         return self if self.cap is not None else replace(self, cap=cap)
 
-    def advanced(self, *, cursor: str | None, max_updated: datetime | None) -> SyncCheckpoint:
-        """After one committed page."""
-        return replace(self, cursor=cursor, pages=self.pages + 1, max_updated=max_updated)
+    def advanced(self, *, cursor: str | None, max_updated: datetime | None,
+                 seen: tuple[str, ...] = ()) -> SyncCheckpoint:
+        """After one committed page (`seen`: the digests that page adds)."""
+        return replace(self, cursor=cursor, pages=self.pages + 1, max_updated=max_updated,
+                       seen=(self.seen + seen)[-SEEN_CAP:])
 
     def to_json(self) -> dict[str, Any]:
         return {"v": FORMAT, "mode": self.mode, "walk": self.walk,
                 "started_at": self.started_at.isoformat(), "since": _time_out(self.since),
                 "cursor": cursor_encode(self.cursor) if self.cursor is not None else None,
                 "pages": self.pages,
-                "max_updated": _time_out(self.max_updated), "cap": _time_out(self.cap)}
+                "max_updated": _time_out(self.max_updated), "cap": _time_out(self.cap),
+                "seen": list(self.seen)}
 
     @classmethod
     def from_json(cls, data: Any, *, now: datetime) -> SyncCheckpoint:
@@ -91,7 +104,7 @@ class SyncCheckpoint:
                    since=_time_in(data.get("since"), "since"), cursor=cursor,
                    pages=data.get("pages", 0),
                    max_updated=_time_in(data.get("max_updated"), "max_updated"),
-                   cap=_time_in(data.get("cap"), "cap"))
+                   cap=_time_in(data.get("cap"), "cap"), seen=_seen_in(data.get("seen", [])))
 
 
 def cursor_encode(cursor: str) -> str:
@@ -107,6 +120,27 @@ def cursor_decode(stored: Any) -> str:
         return base64.b64decode(stored, validate=True).decode("utf-8", "surrogatepass")
     except (binascii.Error, ValueError) as exc:
         raise CheckpointError("cursor is not base64 of UTF-8") from exc
+
+
+def cursor_digest(cursor: str) -> str:
+    """A short digest of a followed cursor."""
+    return _digest("cursor", cursor)
+
+
+def page_digest(keys: list[str]) -> str:
+    """A short digest of a page by its entries' identities."""
+    return _digest("page", "\n".join(keys))
+
+
+def _digest(kind: str, text: str) -> str:
+    data = f"{kind}:{text}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _seen_in(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > SEEN_CAP:
+        raise CheckpointError(f"seen must be a list of at most {SEEN_CAP} digests")
+    return tuple(value)
 
 
 def _is_int(value: Any) -> bool:

@@ -28,6 +28,7 @@ from curation.services.membership import servers_mark_dirty
 from curation.sync.checkpoint import CheckpointError, SyncCheckpoint
 from curation.sync.errors import SyncBusy, SyncError
 from curation.sync.fetch import Page, fetch_page
+from curation.sync.guard import LoopGuard
 from registry.api.render import rfc3339
 from registry.manifest import namespace_of
 from registry.models import LOCAL_ORIGIN, ServerVersion, Status
@@ -179,6 +180,7 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
     try:
         with httpx.Client(headers=headers, timeout=settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS,
                           follow_redirects=False) as client:
+            guard = LoopGuard(cp)
             while True:
                 params: dict[str, Any] = {"limit": upstream.page_size}
                 if cp.since is not None:
@@ -188,9 +190,11 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
                 if cp.cursor:
                     params["cursor"] = cp.cursor
                 page = fetch_page(client, url, params, run)
+                added = guard.check(cp, page)
                 if page.date is not None:
                     cp = cp.capped(page.date)
-                cp, applied = _apply_page(upstream, run, cp, page, takeover)
+                cp, applied = _apply_page(upstream, run, cp, page, takeover, added)
+                guard.commit(added)
                 _mirror_attestations(client, upstream, run, applied)
                 if not page.next_cursor:
                     break
@@ -222,7 +226,8 @@ def _mirror_attestations(client: httpx.Client, upstream: Upstream, run: SyncRun,
 
 
 def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page,
-                takeover: frozenset[str]) -> tuple[SyncCheckpoint, list[PreparedEntry]]:
+                takeover: frozenset[str], seen: tuple[str, ...]
+                ) -> tuple[SyncCheckpoint, list[PreparedEntry]]:
     """Ingest one page, record conflicts and rejections, and move the checkpoint: atomically."""
     prepared: list[PreparedEntry] = []
     max_updated = cp.max_updated
@@ -263,7 +268,7 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page
         servers_recompute_latest(names=touched)
         servers_mark_dirty(names=touched)
         run.pages += 1
-        cp = cp.advanced(cursor=page.next_cursor, max_updated=max_updated)
+        cp = cp.advanced(cursor=page.next_cursor, max_updated=max_updated, seen=seen)
         run.save()
         _store(upstream, cp)
     return cp, allowed

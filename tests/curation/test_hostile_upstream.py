@@ -7,6 +7,7 @@ lost, nothing duplicated.
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -138,4 +139,84 @@ def test_a_hostile_cursor_survives_in_the_checkpoint(client, fake_registry, kind
     assert resumed.resumed and resumed.state == "succeeded", resumed.error
     assert fake_registry.cursors_round_trip()
     assert_served_equals_upstream(client, fake_registry)
+    assert_no_run_left_running()
+
+
+# --- loops: a repeated cursor or page ends the run with a clear error ---------------------
+
+def assert_stopped_on_a_loop(report: SyncReport, registry: FakeRegistry) -> None:
+    assert report.state == "failed" and "loop" in report.error, report.error
+    assert len(registry.requests) < registry.request_budget  # stopped by us, not by the budget
+    run = SyncRun.objects.get(pk=report.run_id)
+    assert run.finished_at is not None and run.log[-1] == {"error": report.error}
+    stored = Upstream.objects.get().checkpoint
+    cp = SyncCheckpoint.from_json(stored, now=timezone.now())  # sane: it loads
+    assert cp.cursor is None or cp.cursor in registry.cursors_sent
+    assert_no_run_left_running()
+
+
+@pytest.mark.parametrize("misbehaviour", ["ignore_cursor", "wrap_cursor"])
+def test_a_cursor_loop_stops_the_run_then_a_fixed_upstream_resumes(client, fake_registry,
+                                                                   misbehaviour):
+    setattr(fake_registry, misbehaviour, True)
+    fake_registry.request_budget = 40
+    make_upstream(fake_registry)
+    report = sync()
+    assert_stopped_on_a_loop(report, fake_registry)
+    setattr(fake_registry, misbehaviour, False)
+    fake_registry.request_budget = None
+    resumed = sync()
+    assert resumed.resumed and resumed.state == "succeeded", resumed.error
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_the_same_page_under_fresh_cursors_stops_the_run(client, fake_registry):
+    fake_registry.ignore_cursor = fake_registry.nonce_cursors = True
+    fake_registry.request_budget = 40
+    make_upstream(fake_registry)
+    report = sync()
+    assert_stopped_on_a_loop(report, fake_registry)
+    assert "repeats an earlier page" in report.error
+    fake_registry.ignore_cursor = fake_registry.nonce_cursors = False
+    fake_registry.request_budget = None
+    assert sync().state == "succeeded"
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_a_cursor_pointing_at_its_own_page_stops_the_run(fake_registry):
+    fake_registry.request_budget = 40
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    first = fake_registry._cursor_after(sorted(fake_registry.entries)[99])
+    for _ in range(40):
+        fake_registry.fault("cursor", first)  # page 2 and every page after: "next is page 2"
+    report = sync()
+    assert_stopped_on_a_loop(report, fake_registry)
+    assert report.pages == 1 and "already followed" in report.error
+
+
+def test_a_loop_spanning_a_resume_is_still_caught(client, fake_registry):
+    """The checkpoint remembers the walk's cursors: a resumed run recognises them."""
+    fake_registry.request_budget = 60
+    make_upstream(fake_registry)
+    for _ in range(3):
+        fake_registry.fault("ok")
+    for _ in range(5):
+        fake_registry.fault("status", 503)
+    assert sync().pages == 3
+    fake_registry.fault("cursor", fake_registry.cursors_sent[0])  # back to page 2
+    report = sync()
+    assert_stopped_on_a_loop(report, fake_registry)
+    assert report.resumed and report.pages == 0
+
+
+def test_endless_empty_pages_stop_the_run(fake_registry):
+    fake_registry.request_budget = 60
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    for n in range(50):
+        fake_registry.fault("raw", json.dumps({"servers": [], "metadata": {
+            "nextCursor": f"empty-{n}"}}).encode())
+    report = sync()
+    assert report.state == "failed" and "empty pages" in report.error, report.error
     assert_no_run_left_running()

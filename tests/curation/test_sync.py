@@ -228,7 +228,11 @@ def test_sync_killed_between_pages_resumes_without_duplicates_or_gaps():
     {"mode": "full", "since": None, "cursor": 42, "max_updated": None, "cap": None, "walk": 1},
     {"mode": "full", "cursor": None},
     {"v": 99, "mode": "full"},
-], ids=["string", "mode", "since", "cursor", "missing", "version"])
+    {"v": 2, "mode": "full", "walk": 1, "started_at": "2025-12-01T10:00:00+00:00", "since": None,
+     "cursor": "not base64!", "pages": 1, "max_updated": None, "cap": None, "seen": []},
+    {"v": 2, "mode": "full", "walk": 1, "started_at": "2025-12-01T10:00:00+00:00", "since": None,
+     "cursor": None, "pages": 1, "max_updated": None, "cap": None, "seen": ["nothex"]},
+], ids=["string", "mode", "since", "cursor", "missing", "version", "cursor-encoding", "seen"])
 def test_a_corrupt_checkpoint_restarts_the_walk_with_a_logged_reason(fake_registry, stored, caplog):
     upstream = make_upstream(fake_registry)
     abandoned = SyncRun.objects.create(upstream=upstream, mode="full", state="failed")
