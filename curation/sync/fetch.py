@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import time
@@ -29,7 +28,7 @@ class Page:
 
     entries: list[Any]
     next_cursor: str | None
-    date: datetime | None
+    date: datetime  # the upstream's Date, aware UTC (our clock when it sent none usable)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -40,10 +39,26 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
-    with contextlib.suppress(TypeError, ValueError):
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    return None
+    when = http_date(value)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when is not None else None
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP or RFC 2822 date as an aware UTC time; None when it is not one.
+
+    `-0000` (RFC 2822: "zone unknown") and the asctime form carry no zone and parse naive;
+    HTTP dates are UTC (RFC 9110), so they are read as UTC. A date whose conversion to UTC
+    leaves the representable range is not a date.
+    """
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _backoff(attempt: int) -> float:
@@ -102,7 +117,6 @@ def _parse_page(response: httpx.Response) -> Page:
     cursor = metadata.get("nextCursor")
     if cursor is not None and not isinstance(cursor, str):
         raise SyncError("unparseable page: nextCursor is not a string")
-    date = None
-    with contextlib.suppress(TypeError, ValueError):
-        date = parsedate_to_datetime(response.headers.get("Date", ""))
+    # The upstream's clock caps the high-water mark; without a usable Date, ours does.
+    date = http_date(response.headers.get("Date")) or datetime.now(UTC)
     return Page(body["servers"], cursor or None, date)

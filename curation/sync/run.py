@@ -191,8 +191,7 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
                     params["cursor"] = cp.cursor
                 page = fetch_page(client, url, params, run)
                 added = guard.check(cp, page)
-                if page.date is not None:
-                    cp = cp.capped(page.date)
+                cp = cp.capped(page.date)
                 cp, applied = _apply_page(upstream, run, cp, page, takeover, added)
                 guard.commit(added)
                 _mirror_attestations(client, upstream, run, applied)

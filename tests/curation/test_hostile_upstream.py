@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -220,3 +224,59 @@ def test_endless_empty_pages_stop_the_run(fake_registry):
     report = sync()
     assert report.state == "failed" and "empty pages" in report.error, report.error
     assert_no_run_left_running()
+
+
+# --- dates: every Date form parses to an aware UTC time; a bad one means our clock ---------
+
+def _http_dates() -> dict[str, tuple[str, datetime | None]]:
+    """Date header forms, with the UTC instant each means (None: our own clock)."""
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    naive = when.replace(tzinfo=None)
+    return {
+        "imf-fixdate": (format_datetime(when, usegmt=True), when),
+        "minus-zero": (format_datetime(naive), when),  # "-0000": RFC 2822's "no zone known"
+        "offset": (format_datetime(when.astimezone(timezone_offset(2))), when),
+        "rfc850": (when.strftime("%A, %d-%b-%y %H:%M:%S GMT"), when),
+        "asctime": (when.strftime("%a %b %d %H:%M:%S %Y"), when),
+        "garbage": ("yesterday-ish", None),
+        "empty": ("", None),
+        "overflowing": ("Fri, 31 Dec 9999 23:59:59 -1400", None),
+    }
+
+
+def timezone_offset(hours: int) -> dt_timezone:
+    return dt_timezone(timedelta(hours=hours))
+
+
+@pytest.mark.parametrize("form", sorted(_http_dates()))
+def test_every_date_form_is_an_aware_utc_time(client, fake_registry, form):
+    header, meant = _http_dates()[form]
+    fake_registry.date_header = header
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    for _ in range(5):
+        fake_registry.fault("status", 502)
+    before = datetime.now(UTC)
+    assert sync().state == "failed"
+    cap = SyncCheckpoint.from_json(Upstream.objects.get().checkpoint, now=before).cap
+    assert cap is not None and cap.utcoffset() == timedelta(0)
+    if meant is None:
+        assert before - timedelta(seconds=5) <= cap <= datetime.now(UTC)
+    else:
+        assert cap == meant
+    report = sync()
+    assert report.state == "succeeded", report.error
+    upstream = Upstream.objects.get()
+    assert upstream.checkpoint is None and upstream.high_water is not None
+    assert sync().state == "succeeded"  # and the next incremental too
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_retry_after_as_a_minus_zero_date_is_honoured(fake_registry):
+    make_upstream(fake_registry)
+    later = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None)
+    fake_registry.fault("status", 429, format_datetime(later))
+    started = time.monotonic()
+    report = sync()
+    assert report.state == "succeeded" and report.retries == 1
+    assert time.monotonic() - started >= 1.0
