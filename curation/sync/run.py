@@ -29,6 +29,7 @@ from curation.sync.checkpoint import CheckpointError, SyncCheckpoint
 from curation.sync.errors import SyncBusy, SyncError
 from curation.sync.fetch import Page, fetch_page
 from curation.sync.guard import LoopGuard
+from curation.sync.screen import entry_problem, prepared_problem, printable
 from registry.api.render import rfc3339
 from registry.manifest import namespace_of
 from registry.models import LOCAL_ORIGIN, ServerVersion, Status
@@ -37,6 +38,7 @@ from registry.services import (
     PreparedEntry,
     ingest_prepare,
     servers_recompute_latest,
+    split_entry,
     versions_ingest_bulk,
     versions_invalidate,
 )
@@ -207,6 +209,26 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
     return _report(run)
 
 
+def _screened(entry: Any, origin: str) -> PreparedEntry | str:
+    """The entry parsed for ingest, or why it cannot be stored."""
+    problem = entry_problem(entry)
+    if problem is not None:
+        return problem
+    item = ingest_prepare(entry=entry, origin=origin)
+    if isinstance(item, IngestOutcome):
+        return item.reason
+    return prepared_problem(item) or item
+
+
+def _reject(run: SyncRun, entry: Any, reason: str) -> None:
+    """Count and list an entry that cannot be stored (its text escaped: it may hold NUL)."""
+    run.rejected += 1
+    document, _ = split_entry(entry)
+    name, version = (document.get(k) for k in ("name", "version")) if document else (None, None)
+    label = "@".join(printable(v, 200) for v in (name, version) if isinstance(v, str))
+    _log(run, {"rejected": label, "reason": printable(reason, 500)})
+
+
 def _log(run: SyncRun, item: dict[str, Any]) -> None:
     if len(run.log) < LOG_CAP:
         run.log.append(item)
@@ -231,10 +253,9 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page
     prepared: list[PreparedEntry] = []
     max_updated = cp.max_updated
     for entry in page.entries:
-        item = ingest_prepare(entry=entry, origin=upstream.name)
-        if isinstance(item, IngestOutcome):
-            run.rejected += 1
-            _log(run, {"rejected": f"{item.name}@{item.version}".strip("@"), "reason": item.reason})
+        item = _screened(entry, upstream.name)
+        if isinstance(item, str):
+            _reject(run, entry, item)
             continue
         if item.upstream_updated_at and (max_updated is None or item.upstream_updated_at > max_updated):
             max_updated = item.upstream_updated_at

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -16,12 +17,14 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from curation.models import SyncRun, Upstream
 from curation.sync import SyncReport, upstream_sync
 from curation.sync.checkpoint import SyncCheckpoint
+from tests.conftest import Api, bearer
 from tests.curation.conftest import make_upstream
 from tests.curation.fake_upstream import OFFICIAL, FakeRegistry
 
@@ -280,3 +283,162 @@ def test_retry_after_as_a_minus_zero_date_is_honoured(fake_registry):
     report = sync()
     assert report.state == "succeeded" and report.retries == 1
     assert time.monotonic() - started >= 1.0
+
+
+# --- entries: a bad entry is rejected with its reason, the rest of its page is ingested ----
+
+def incompressible(count: int, seed: int = 7) -> str:
+    """Text pglz cannot shrink: random code points from the BMP (no surrogates, no NUL)."""
+    rng = random.Random(seed)
+    return "".join(chr(rng.choice([rng.randrange(0x20, 0xD800), rng.randrange(0xE000, 0xFFFE)]))
+                   for _ in range(count))
+
+
+def nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = {"down": value}
+    return value
+
+
+# kind -> (how the entry is spoiled, the reason it is rejected with)
+SPOILED: dict[str, tuple[Any, str]] = {
+    "nul-description": (lambda s, m: s.update(description="a\x00b"), "NUL"),
+    "nul-deep-inside": (lambda s, m: s.update(packages=[{
+        "registryType": "npm", "identifier": "pkg\x00", "version": "1.0.0",
+        "transport": {"type": "stdio"}}]), "NUL"),
+    "nul-in-a-key": (lambda s, m: m.update({"io.example/x\x00y": 1}), "NUL"),
+    "nul-in-the-name": (lambda s, m: s.update(name=s["name"] + "\x00evil"), "NUL"),
+    "surrogate-title": (lambda s, m: s.update(title="t\ud800"), "surrogate"),
+    "surrogate-status-message": (lambda s, m: m[OFFICIAL].update(statusMessage="\udfff"),
+                                 "surrogate"),
+    "10kb-description": (lambda s, m: s.update(description=incompressible(10_240)),
+                         "description is longer than"),
+    "long-title": (lambda s, m: s.update(title="t" * 600), "title is longer than"),
+    "long-remote-url": (lambda s, m: s.update(remotes=[{
+        "type": "streamable-http", "url": "https://x.example/" + "é" * 1500}]),
+        "remote URL is longer than"),
+    "infinite-number": (lambda s, m: m.update({"io.example/score": float("inf")}),
+                        "not a finite number"),
+    "nested-too-deep": (lambda s, m: m.update({"io.example/deep": nested(100)}), "nested"),
+    "time-out-of-range": (lambda s, m: m[OFFICIAL].update(
+        publishedAt="9999-12-31T23:59:59-14:00"), "out of range"),
+}
+# kind -> how the entry is made odd; these are stored and served exactly as sent
+ODD: dict[str, Any] = {
+    "3kb-incompressible-description": lambda s, m: s.update(description=incompressible(3000)),
+    "every-plane": lambda s, m: s.update(title="\U0001f600\u202e\ufeff\x01\x7f" + "\u4e2d" * 90,
+                                         description="".join(HOSTILE[k] for k in (
+                                             "controls", "url-syntax", "json-syntax", "astral"))),
+    "big-but-fine-number": lambda s, m: m.update({"io.example/count": 2 ** 70}),
+}
+
+
+def add_variants(registry: FakeRegistry, kinds: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """One new single-version server per kind, each next to a real one (so on its page)."""
+    real = sorted(registry.entries)
+    keys = {}
+    for n, (kind, spoil) in enumerate(kinds.items()):
+        base = registry.entries[real[(n * 37) % len(real)]]
+        entry = json.loads(json.dumps(base))
+        server, meta = entry["server"], entry["_meta"]
+        server["name"] = f"{server['name']}-{kind}"
+        meta[OFFICIAL].update(isLatest=True, status="active")
+        (spoil[0] if isinstance(spoil, tuple) else spoil)(server, meta)
+        registry.put(entry)
+        keys[kind] = (server["name"], server["version"])
+    return keys
+
+
+def test_bad_entries_are_rejected_with_reasons_and_their_pages_kept(client, fake_registry):
+    spoiled = add_variants(fake_registry, SPOILED)
+    odd = add_variants(fake_registry, ODD)
+    make_upstream(fake_registry)
+    report = sync()
+    assert report.state == "succeeded", report.error
+    assert report.rejected == len(SPOILED)
+    assert report.created == len(fake_registry.entries) - len(SPOILED)
+    reasons = [item["reason"] for item in SyncRun.objects.get(pk=report.run_id).log
+               if "rejected" in item]
+    for kind, (_, why) in SPOILED.items():
+        assert any(why in r for r in reasons), (kind, reasons)
+    assert_served_equals_upstream(client, fake_registry, rejected=set(spoiled.values()))
+    assert set(odd.values()) <= served(client).keys()
+    again = sync(full=True)  # and on every run: rejected again, nothing else lost
+    assert again.state == "succeeded" and again.rejected == len(SPOILED)
+    assert again.vanished == 0 and again.created == 0
+    assert_served_equals_upstream(client, fake_registry, rejected=set(spoiled.values()))
+
+
+def test_rejections_are_listed_where_runs_are_shown(client, fake_registry):
+    add_variants(fake_registry, {"nul-in-the-name": SPOILED["nul-in-the-name"],
+                                 "surrogate-title": SPOILED["surrogate-title"]})
+    make_upstream(fake_registry)
+    sync()
+    admin = Api(client, prefix="")
+    admin.token = bearer(["*"])
+    runs = admin.get("/v0.1/x/io.mcpindex/upstreams/official/runs").json()["runs"]
+    assert runs[0]["rejected"] == 2
+    rejected = {item["rejected"]: item["reason"] for item in runs[0]["log"] if "rejected" in item}
+    assert len(rejected) == 2 and all("\x00" not in name for name in rejected)
+    assert any("\\u0000evil" in name for name in rejected)  # shown escaped, not dropped
+
+
+def test_a_long_incompressible_description_is_stored_and_found(client, fake_registry):
+    key = add_variants(fake_registry, {"desc": ODD["3kb-incompressible-description"]})["desc"]
+    make_upstream(fake_registry)
+    assert sync().state == "succeeded"
+    response = client.get("/v0.1/servers", {"search": incompressible(3000)[:12]})
+    assert [s["server"]["name"] for s in response.json()["servers"]] == [key[0]]
+    assert served(client)[key][0]["description"] == incompressible(3000)
+
+
+def test_no_btree_index_row_can_overflow(db):
+    """Every b-tree index on our tables fits its worst-case row in a b-tree page.
+
+    A column counts at its declared bound (4 bytes a character); the text columns of an index
+    may instead be bounded together by a validated CHECK on their summed octet_length. An
+    unbounded one fails the insert of a whole page on one long incompressible value.
+    """
+    limit = 2704  # BTMaxItemSize for 8 kB pages
+    ours = "^(registry|curation|signing)_"
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT t.relname, i.relname, a.attname, a.attlen, a.atttypmod,
+                   format_type(a.atttypid, a.atttypmod)
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am am ON am.oid = i.relam
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)
+            WHERE am.amname = 'btree' AND t.relnamespace = 'public'::regnamespace
+              AND t.relname ~ %s""", [ours])
+        columns = cursor.fetchall()
+        cursor.execute("""
+            SELECT t.relname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+            JOIN pg_class t ON t.oid = c.conrelid
+            WHERE c.contype = 'c' AND c.convalidated AND t.relname ~ %s""", [ours])
+        checks = cursor.fetchall()
+    indexes: dict[tuple[str, str], dict[str, int | None]] = {}
+    for table, index, column, attlen, typmod, _kind in columns:
+        worst = attlen if attlen > 0 else (4 * (typmod - 4) if typmod > 4 else None)
+        indexes.setdefault((table, index), {})[column] = worst
+    too_big: dict[str, Any] = {}
+    for (table, index), cols in indexes.items():
+        together, bound = _octet_bound(checks, table, set(cols))
+        sizes = [w for c, w in cols.items() if c not in together]
+        if None in sizes:
+            too_big[index] = f"unbounded: {sorted(c for c, w in cols.items() if w is None)}"
+        elif sum(sizes) + bound + 8 * len(cols) + 16 > limit:
+            too_big[index] = sum(sizes) + bound
+    assert not too_big, too_big
+
+
+def _octet_bound(checks: list[tuple[str, str]], table: str, columns: set[str]
+                 ) -> tuple[set[str], int]:
+    """The widest CHECK on the summed octet_length of some of these columns, and its bound."""
+    best: tuple[set[str], int] = (set(), 0)
+    for name, definition in checks:
+        found = set(re.findall(r"octet_length\(\(?(\w+)", definition))
+        bound = re.search(r"<= (\d+)\)*$", definition)
+        if name == table and bound and found and found <= columns and len(found) > len(best[0]):
+            best = (found, int(bound.group(1)))
+    return best
