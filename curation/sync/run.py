@@ -136,6 +136,26 @@ def _store(upstream: Upstream, cp: SyncCheckpoint | None) -> None:
         checkpoint=cp.to_json() if cp is not None else None)
 
 
+def _close_abandoned(upstream: Upstream, now: datetime) -> int:
+    """Runs still marked running while we hold the lock: their process died (kill -9, OOM,
+    a hard time limit). They end `interrupted`; the walk resumes from its checkpoint."""
+    return SyncRun.objects.filter(upstream=upstream, state=SyncRun.State.RUNNING).update(
+        state=SyncRun.State.INTERRUPTED, finished_at=now,
+        error="abandoned: the process running this sync stopped before it finished; "
+              "the next run resumes from the checkpoint")
+
+
+def abandoned_runs_close() -> int:
+    """Close the abandoned runs of every upstream not being synced now (beat, each tick)."""
+    closed = 0
+    upstreams = Upstream.objects.filter(runs__state=SyncRun.State.RUNNING).distinct()
+    for upstream in upstreams:
+        with _upstream_lock(upstream) as got:
+            if got:
+                closed += _close_abandoned(upstream, timezone.now())
+    return closed
+
+
 def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
     """Walk the upstream from its checkpoint (or afresh), ingesting page by page."""
     with _upstream_lock(upstream) as got:
@@ -147,9 +167,7 @@ def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
 def _begin(upstream: Upstream, full: bool) -> tuple[SyncRun, SyncCheckpoint]:
     """The run, and the checkpoint it continues or starts."""
     now = timezone.now()
-    # We hold the lock, so any run still marked running died mid-walk.
-    SyncRun.objects.filter(upstream=upstream, state=SyncRun.State.RUNNING).update(
-        state=SyncRun.State.INTERRUPTED, finished_at=now)
+    _close_abandoned(upstream, now)
     stored, discarded = _stored_checkpoint(upstream, now)
     if stored is not None and (not full or stored.mode == "full"):
         run = SyncRun.objects.create(upstream=upstream, mode=stored.mode, resumed=True,
@@ -201,12 +219,28 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
                     break
         _finish(upstream, run, cp)
     except SyncError as exc:
-        run.state, run.error, run.finished_at = SyncRun.State.FAILED, str(exc), timezone.now()
-        run.errors += 1
-        _log(run, {"error": str(exc)})
-        run.save()
-        log.error("sync.failed upstream=%s run=%s error=%r", upstream.name, run.pk, str(exc))
+        _fail(run, str(exc))
+    except BaseException as exc:  # a bug, the database, a time limit, SystemExit: still failed
+        _fail(run, f"internal error: {type(exc).__name__}: {exc}", committed_only=True)
+        raise
     return _report(run)
+
+
+def _fail(run: SyncRun, error: str, *, committed_only: bool = False) -> None:
+    """End the run `failed`; the checkpoint stays at the last committed page."""
+    error = printable(error, 2000)
+    try:
+        if committed_only:  # counters of a page rolled back mid-way are not true
+            retries = run.retries
+            run.refresh_from_db()
+            run.retries = max(run.retries, retries)
+        run.state, run.error, run.finished_at = SyncRun.State.FAILED, error, timezone.now()
+        run.errors += 1
+        _log(run, {"error": error})
+        run.save()
+    except Exception:  # the database itself is gone: the next start closes the run
+        log.exception("sync.fail_not_recorded upstream=%s run=%s", run.upstream.name, run.pk)
+    log.error("sync.failed upstream=%s run=%s error=%r", run.upstream.name, run.pk, error)
 
 
 def _screened(entry: Any, origin: str) -> PreparedEntry | str:

@@ -24,11 +24,21 @@ _LIMITED = {f.attname: f.max_length for f in ServerVersion._meta.concrete_fields
 _TIMES = ("published_at", "updated_at", "status_changed_at")
 
 
+_UNPARSED = "x-mcp-index-unparsed"
+
+
+def placeholder(reason: str) -> dict[str, str]:
+    """What stands in for an entry the page parser could not take (see fetch.parse_page)."""
+    return {_UNPARSED: reason}
+
+
 def entry_problem(entry: Any) -> str | None:
     """Why a raw upstream entry cannot be stored at all, or None.
 
     Walks keys and values without recursion (an entry may be nested arbitrarily deep).
     """
+    if isinstance(entry, dict) and isinstance(entry.get(_UNPARSED), str):
+        return f"entry is {entry[_UNPARSED]}"
     stack: list[tuple[Any, str, int]] = [(entry, "entry", 0)]
     while stack:
         value, path, depth = stack.pop()

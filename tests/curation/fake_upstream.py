@@ -1,11 +1,11 @@
 """A fake upstream registry: a real HTTP server on loopback with switchable faults.
 
 Besides serving entries like the official list API it misbehaves on demand: one-shot faults
-queued with `fault(...)` (statuses, sleeps, truncated, cut, reset, invalid, deeply nested,
-trickled or endless bodies, a forced next cursor) and standing misbehaviour set as
-attributes (`cursor_style` rewrites every cursor it hands out, `ignore_cursor`,
-`nonce_cursors`, `wrap_cursor`, `date_header`). `request_budget` makes a test that would
-loop forever fail instead of hanging.
+queued with `fault(...)` (statuses, sleeps, truncated, cut, reset, raw or deeply nested
+bodies, raw bytes spliced in as an entry, trickled or endless bodies, a forced next
+cursor) and standing misbehaviour set as attributes (`cursor_style` rewrites every cursor it
+hands out, `ignore_cursor`, `nonce_cursors`, `wrap_cursor`, `date_header`, `delay`).
+`request_budget` makes a test that would loop forever fail instead of hanging.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class FakeRegistry:
         self.nonce_cursors = False  # every nextCursor is new, whatever it points at
         self.wrap_cursor = False  # the last page points back at the second
         self.date_header: str | None = None  # the Date header sent (None: the real one)
+        self.delay = 0.0  # seconds before every list answer (a slow upstream)
         self.request_budget: int | None = None  # list requests answered before 410 Gone
         self.cursors_sent: list[str] = []  # every nextCursor handed out in a 200, in order
         self.cursors_received: list[str] = []  # every cursor a client sent (retries too)
@@ -226,9 +227,11 @@ class FakeRegistry:
                     self._send(request, 400, b'{"title":"invalid cursor","status":400}')
                     return
                 body = {"servers": [], "metadata": {}}  # the fault answers anyway
-            if (fault is None or fault[0] in ("ok", "sleep", "malformed")) \
+            if (fault is None or fault[0] in ("ok", "sleep", "malformed", "splice")) \
                     and "nextCursor" in body["metadata"]:
                 self.cursors_sent.append(body["metadata"]["nextCursor"])
+        if self.delay:
+            time.sleep(self.delay)
         if self.hold_at is not None and number >= self.hold_at:
             self.reached.set()
             self.release.wait(20)
@@ -257,6 +260,9 @@ class FakeRegistry:
             self._send(request, 200, json.dumps(body).encode())
         elif kind == "raw":  # any bytes as the body
             self._send(request, 200, fault[1])
+        elif kind == "splice":  # any bytes as the second entry of the page
+            body["servers"].insert(1, "@@splice@@")
+            self._send(request, 200, json.dumps(body).encode().replace(b'"@@splice@@"', fault[1]))
         elif kind == "deep":  # valid JSON nested fault[1] deep
             self._send(request, 200, b"[" * fault[1] + b"]" * fault[1])
         elif kind == "cut":  # announces the whole body, sends half, closes

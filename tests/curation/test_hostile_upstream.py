@@ -8,12 +8,17 @@ lost, nothing duplicated.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +29,12 @@ from django.utils import timezone
 from curation.models import SyncRun, Upstream
 from curation.sync import SyncReport, upstream_sync
 from curation.sync.checkpoint import SyncCheckpoint
+from curation.tasks import upstreams_sync_due_task
 from tests.conftest import Api, bearer
-from tests.curation.conftest import make_upstream
+from tests.curation.conftest import make_upstream, snapshot
 from tests.curation.fake_upstream import OFFICIAL, FakeRegistry
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 # Strings an upstream may send where we expect text: NUL, lone surrogates, controls, the
@@ -442,3 +449,172 @@ def _octet_bound(checks: list[tuple[str, str]], table: str, columns: set[str]
         if name == table and bound and found and found <= columns and len(found) > len(best[0]):
             best = (found, int(bound.group(1)))
     return best
+
+
+# --- faults: every run ends succeeded or failed, never running -----------------------------
+
+@pytest.mark.parametrize("fault", [("cut",), ("reset",), ("status", 500), ("status", 429, 1),
+                                   ("sleep", 3.0)], ids=lambda f: "-".join(map(str, f)))
+def test_a_passing_fault_is_retried(client, fake_registry, fault):
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    fake_registry.fault(*fault)
+    report = sync()
+    assert report.state == "succeeded" and report.retries == 1, report.error
+    assert_served_equals_upstream(client, fake_registry)
+
+
+@pytest.mark.parametrize(("fault", "says"), [
+    (("cut",), "RemoteProtocolError"),
+    (("reset",), "Error"),
+    (("status", 500), "HTTP 500"),
+    (("status", 429, 3600), "HTTP 429"),  # Retry-After: an hour, waited only up to the bound
+], ids=["cut", "reset", "500", "429"])
+def test_a_lasting_fault_fails_the_run_after_bounded_retries(client, fake_registry, settings,
+                                                             fault, says):
+    settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS = 0.2
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    for _ in range(settings.MCP_INDEX_SYNC_RETRIES + 1):
+        fake_registry.fault(*fault)
+    started = time.monotonic()
+    report = sync()
+    assert time.monotonic() - started < 10
+    assert report.state == "failed" and says in report.error and report.pages == 1, report.error
+    assert report.retries == settings.MCP_INDEX_SYNC_RETRIES
+    assert_no_run_left_running()
+    assert sync().state == "succeeded"
+    assert_served_equals_upstream(client, fake_registry)
+
+
+@pytest.mark.parametrize("body", [
+    b"not json", b"<html><body>502 Bad Gateway</body></html>", b"", b'{"servers": 5}',
+    b'{"servers": [], "metadata": {"nextCursor": 7}}', b"[" * 100_000 + b"]" * 100_000,
+    b'{"servers": [\xff\xfe]}', b"\xef\xbb\xbf{",
+], ids=["text", "html", "empty", "no-array", "cursor-type", "deep", "bad-utf8", "bom"])
+def test_an_unparseable_page_fails_the_run_cleanly(client, fake_registry, body):
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    fake_registry.fault("raw", body)
+    report = sync()
+    assert report.state == "failed" and "unparseable" in report.error, report.error
+    assert report.pages == 1
+    assert_no_run_left_running()
+    resumed = sync()
+    assert resumed.resumed and resumed.state == "succeeded"
+    assert_served_equals_upstream(client, fake_registry)
+
+
+@pytest.mark.parametrize(("raw", "why"), [
+    (b'{"server": {"name": "io.example/deep", "version": "1.0.0", "description": '
+     + b"[" * 100_000 + b"]" * 100_000 + b"}}", "nested"),
+    (b'{"server": {"name": "io.example/bytes", "version": "1.0.0", "description": "\xff\xc3("}}',
+     "surrogate"),
+], ids=["nested-beyond-the-parser", "invalid-utf8"])
+def test_an_entry_the_parser_chokes_on_is_rejected_alone(client, fake_registry, raw, why):
+    make_upstream(fake_registry)
+    fake_registry.fault("splice", raw)
+    report = sync()
+    assert report.state == "succeeded", report.error
+    assert report.rejected == 1 and report.created == len(fake_registry.entries)
+    log = SyncRun.objects.get(pk=report.run_id).log
+    assert why in log[0]["reason"], log
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_a_trickled_page_is_abandoned_at_its_deadline_and_retried(client, fake_registry,
+                                                                 settings):
+    settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS = 0.5  # a page must arrive within 4 x this
+    make_upstream(fake_registry)
+    fake_registry.fault("trickle", 15)
+    started = time.monotonic()
+    report = sync()
+    assert report.state == "succeeded" and report.retries == 1, report.error
+    assert time.monotonic() - started < 10
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_an_endless_body_stops_at_the_size_limit(fake_registry, monkeypatch):
+    monkeypatch.setattr("curation.sync.fetch.MAX_PAGE_BYTES", 1_000_000)
+    make_upstream(fake_registry)
+    fake_registry.fault("endless", 200_000_000)
+    started = time.monotonic()
+    report = sync()
+    assert report.state == "failed" and "larger than" in report.error, report.error
+    assert time.monotonic() - started < 10 and report.retries == 0
+    assert_no_run_left_running()
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), SystemExit(3)], ids=["error", "exit"])
+def test_an_unexpected_error_fails_the_run_and_is_raised(client, fake_registry, monkeypatch,
+                                                         error):
+    make_upstream(fake_registry)
+    calls = []
+
+    def failing(*, names):
+        calls.append(names)
+        if len(calls) == 2:
+            raise error
+
+    monkeypatch.setattr("curation.sync.run.servers_mark_dirty", failing)
+    with pytest.raises(type(error)):
+        sync()
+    run = SyncRun.objects.get()
+    assert run.state == "failed" and type(error).__name__ in run.error
+    assert run.pages == 1 and run.finished_at is not None
+    monkeypatch.undo()
+    resumed = sync()
+    assert resumed.resumed and resumed.state == "succeeded"
+    assert_served_equals_upstream(client, fake_registry)
+
+
+def test_a_stale_running_run_is_closed_even_if_its_upstream_never_syncs_again(fake_registry):
+    upstream = make_upstream(fake_registry, enabled=False)
+    stale = SyncRun.objects.create(upstream=upstream, mode="incremental")
+    upstreams_sync_due_task()
+    stale.refresh_from_db()
+    assert stale.state == "interrupted" and stale.finished_at is not None
+    assert "abandoned" in stale.error
+
+
+# --- kill -9: whenever the process dies, a later run resumes without duplicates or gaps ----
+
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_at_random_moments_loses_and_duplicates_nothing(client):
+    registry = FakeRegistry(snapshot(400)).start()
+    rng = random.Random(12)
+    try:
+        make_upstream(registry, page_size=20)
+        registry.delay = 0.05
+        db = connection.settings_dict
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings",
+               "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+        kills = 0
+        for _ in range(4):
+            seen = len(registry.requests)
+            proc = subprocess.Popen(
+                [sys.executable, "manage.py", "sync_upstream", "official", "--full",
+                 "--no-reconcile"], cwd=ROOT, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 60
+            while len(registry.requests) <= seen and proc.poll() is None:
+                assert time.monotonic() < deadline, "the sync never reached the upstream"
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.6))  # anywhere: fetching, ingesting, committing
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait(timeout=30)
+        assert kills >= 2
+        report = sync(full=True)
+        assert report.state == "succeeded", report.error
+        runs = SyncRun.objects.all()
+        assert runs.filter(state=SyncRun.State.INTERRUPTED).count() == kills
+        assert all("abandoned" in r.error for r in runs.filter(state=SyncRun.State.INTERRUPTED))
+        assert_no_run_left_running()
+        # counters are committed with their pages, so together they count every entry once
+        assert sum(r.created for r in runs) == len(registry.entries)
+        assert report.vanished == 0
+        assert_served_equals_upstream(client, registry)
+    finally:
+        registry.stop()
