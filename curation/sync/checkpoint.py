@@ -100,7 +100,7 @@ class SyncCheckpoint:
         if version == FORMAT and cursor is not None:
             cursor = cursor_decode(cursor)
         return cls(mode=data["mode"], walk=data["walk"],
-                   started_at=_time_in(started, "started_at") if started else now,
+                   started_at=_time_in(started, "started_at") or now,
                    since=_time_in(data.get("since"), "since"), cursor=cursor,
                    pages=data.get("pages", 0),
                    max_updated=_time_in(data.get("max_updated"), "max_updated"),

@@ -165,8 +165,8 @@ def parse_page(raw: bytes, date_header: str | None) -> Page:
         raise SyncError(f"unparseable page: {printable(str(exc))}") from exc
     if not isinstance(body, dict) or not isinstance(body.get("servers"), list):
         raise SyncError("unparseable page: expected an object with a servers array")
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    cursor = metadata.get("nextCursor")
+    metadata = body.get("metadata")
+    cursor = metadata.get("nextCursor") if isinstance(metadata, dict) else None
     if cursor is not None and not isinstance(cursor, str):
         raise SyncError("unparseable page: nextCursor is not a string")
     # The upstream's clock caps the high-water mark; without a usable Date, ours does.

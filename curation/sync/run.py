@@ -276,7 +276,7 @@ def _mirror_attestations(client: httpx.Client, upstream: Upstream, run: SyncRun,
     if result.errors:
         run.errors += len(result.errors)
         for error in result.errors:
-            _log(run, {"error": error})
+            _log(run, {"error": printable(error, 500)})
         run.save(update_fields=["errors", "log"])
 
 

@@ -19,8 +19,9 @@ MAX_DEPTH = 32  # the real registry nests 8 deep
 MAX_ENTRY_BYTES = 256 * 1024  # the largest real entry is ~26 kB
 MAX_DESCRIPTION = 4000  # characters; the schema allows 100, stored-with-issues may be longer
 _URL_BYTES = RemoteUrl._meta.get_field("url").max_length or 2000
-_LIMITED = {f.attname: f.max_length for f in ServerVersion._meta.concrete_fields
-            if getattr(f, "max_length", None)}
+# column -> its max_length (varchar columns refuse longer values, failing the whole insert)
+_LIMITED: dict[str, int] = {f.attname: limit for f in ServerVersion._meta.concrete_fields
+                            if isinstance(limit := getattr(f, "max_length", None), int)}
 _TIMES = ("published_at", "updated_at", "status_changed_at")
 
 
