@@ -39,7 +39,8 @@ class Upstream(models.Model):
     page_size = models.PositiveSmallIntegerField(default=100)
     high_water = models.DateTimeField(null=True, blank=True,
                                       help_text="newest upstream updatedAt fully synced")
-    # The walk in progress: {mode, since, cursor, last_key, max_updated, cap}; None when idle.
+    # The walk in progress, as curation.sync.checkpoint.SyncCheckpoint.to_json(); None when
+    # idle. Read it with SyncCheckpoint.from_json, which validates it.
     checkpoint = models.JSONField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from curation.models import Catalog, Upstream
 from curation.services.membership import catalog_rebuild, catalogs_reconcile
-from curation.sync import SyncBusy, upstream_sync
+from curation.sync import SyncBusy, abandoned_runs_close, upstream_sync
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,12 @@ def upstream_sync_task(upstream_id: int, full: bool = False) -> str:
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
 def upstreams_sync_due_task() -> list[int]:
-    """Beat: enqueue a sync of every enabled upstream whose interval has elapsed."""
+    """Beat: enqueue a sync of every enabled upstream whose interval has elapsed.
+
+    First, runs left `running` by a dead process are closed, also for upstreams that will
+    not sync again soon (disabled ones).
+    """
+    abandoned_runs_close()
     now = timezone.now()
     due = [u.pk for u in Upstream.objects.filter(enabled=True)
            if u.last_sync_at is None or u.checkpoint is not None
