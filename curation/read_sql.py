@@ -9,7 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.utils import timezone
+
 from curation.models import CatalogEntry, CatalogOverlay
+from curation.trust import SERVED_SQL
 from registry.models import ServerVersion
 from registry.read_sql import (
     VERIFIED,
@@ -43,7 +46,7 @@ def _select() -> str:
 def catalog_list_values(catalog_id: int, query: ListQuery) -> list[tuple[Any, ...]]:
     """Up to limit+1 rows in curation.selectors._COLUMNS order, upstream `_meta` decoded."""
     where, params = list_filters(query, alias="ce.", search_alias="sv.")
-    condition = " AND ".join(["ce.catalog_id = %s", "ce.listed", *where])
+    condition = " AND ".join(["ce.catalog_id = %s", "ce.listed", SERVED_SQL, *where])
     sql = f"{_select()} WHERE {condition} ORDER BY ce.name, ce.version LIMIT {int(query.limit) + 1}"
-    rows = fetch(sql, [catalog_id, *params], prepare=preparable(query))
+    rows = fetch(sql, [catalog_id, timezone.now(), *params], prepare=preparable(query))
     return [(*row[:12], json_or_none(row[12]), *row[13:]) for row in rows]

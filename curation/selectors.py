@@ -13,6 +13,7 @@ from django.db.models.fields import BooleanField
 
 from curation import read_sql
 from curation.models import Catalog, CatalogEntry, CatalogOverlay, EntryState
+from curation.trust import served
 from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
 from registry.models import Status
@@ -93,7 +94,7 @@ def catalog_readable(ref: CatalogRef, caller: Any) -> bool:
 
 def _listed(catalog: Catalog, include_deleted: bool) -> QuerySet[CatalogEntry]:
     # `attested` and `overlaid` say whether a row needs the trust and overlay queries at all.
-    qs = CatalogEntry.objects.filter(catalog=catalog, listed=True).annotate(
+    qs = CatalogEntry.objects.filter(served(), catalog=catalog, listed=True).annotate(
         attested=verified_attestation_exists("server_version_id"),
         overlaid=Exists(CatalogOverlay.objects.filter(catalog_id=OuterRef("catalog_id"),
                                                       name=OuterRef("name"))))

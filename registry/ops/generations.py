@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from registry.ops import redis as shared_redis
 
@@ -34,8 +35,15 @@ def _builtin_only(slug: str) -> bool | None:
     return True if slug == BUILTIN else None
 
 
+def _unbounded(slug: str) -> float | None:
+    return None
+
+
 # Set by curation at startup: slug -> is it publicly readable (None: no such catalog).
 visibility_lookup: Callable[[str], bool | None] = _builtin_only
+# Set by curation at startup: slug -> seconds a new token may live at most (None: until
+# bumped), so no cached page outlives a membership that lapses with time (a signer expiry).
+lifetime_lookup: Callable[[str], float | None] = _unbounded
 
 
 @dataclass(frozen=True)
@@ -59,19 +67,37 @@ def current(slug: str) -> Generation | None:
         if glob is None:
             client.set(_key(GLOBAL), secrets.token_hex(8), nx=True)
             glob = client.get(_key(GLOBAL))
+        if own is not None and _lapsed(own):
+            client.delete(_key(slug))  # past its lifetime: as if bumped
+            own = None
         if own is None:
             public = visibility_lookup(slug)
             if public is None:
                 return None
-            client.set(_key(slug), f"{secrets.token_hex(8)}:{int(public)}", nx=True)
+            lifetime = lifetime_lookup(slug)
+            until = "" if lifetime is None else f"{timezone.now().timestamp() + lifetime:.3f}"
+            client.set(_key(slug), f"{secrets.token_hex(8)}:{int(public)}:{until}", nx=True)
             own = client.get(_key(slug))
     except shared_redis.Errors as exc:
         shared_redis.warn_unavailable("generation", exc)
         return None
-    if own is None or glob is None:  # bumped while we read: treat as uncacheable this time
+    if own is None or glob is None or _lapsed(own):  # bumped or lapsing while we read
         return None
-    token, _, public_flag = _text(own).partition(":")
+    token, public_flag, _ = _parts(own)
     return Generation(token=f"{token}.{_text(glob)}", public=public_flag == "1")
+
+
+def _parts(value: bytes | str) -> tuple[str, str, str]:
+    """A stored token: `<random>:<public 0|1>:<lapses at, epoch seconds, or empty>`."""
+    token, _, rest = _text(value).partition(":")
+    public_flag, _, until = rest.partition(":")
+    return token, public_flag, until
+
+
+def _lapsed(value: bytes | str) -> bool:
+    """Whether a token minted with a lifetime has outlived it."""
+    until = _parts(value)[2]
+    return bool(until) and timezone.now().timestamp() >= float(until)
 
 
 def _text(value: bytes | str) -> str:
