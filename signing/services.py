@@ -14,20 +14,21 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.errors import RegistryError
-from registry.models import ServerVersion
-from registry.services import audit_record
-from signing import dsse, tasks, verifying
-from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from signing.signals import trust_changed
-from signing.sigstore_verify import SigstoreIdentity, TrustRootError, trusted_root_load
-from signing.verification import (
+from mcp_index_common import dsse
+from mcp_index_common.sigstore_verify import SigstoreIdentity, TrustRootError, trusted_root_load
+from mcp_index_common.verification import (
     FAILED,
     KINDS,
     VERIFIED,
     Trust,
     attestation_check,
 )
+from registry.errors import RegistryError
+from registry.models import ServerVersion
+from registry.services import audit_record
+from signing import tasks, verifying
+from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
+from signing.signals import trust_changed
 
 logger = logging.getLogger(__name__)
 
@@ -317,3 +318,33 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
         data={"threshold": policy.threshold, "principals": sorted(p.slug for p in policy.principals.all())},
     )
     return policy
+
+
+# --- removals from the admin (each audited; trust changes re-verify what they may affect) ---
+
+
+@transaction.atomic
+def trust_root_delete(*, root: TrustRoot, actor: str) -> None:
+    """Remove a trust root no principal uses (PROTECT). Nothing to re-verify: only roots
+    with principals take part in verification (signing.selectors.trust_current)."""
+    audit_record(actor=actor, action="signing.trust_root.deleted", target=root.slug, data={"kind": root.kind})
+    root.delete()
+
+
+@transaction.atomic
+def policy_delete(*, policy: TrustPolicy, actor: str) -> None:
+    """Remove a trust policy (evaluation is read-time, so nothing to re-verify)."""
+    audit_record(actor=actor, action="signing.policy.deleted", target=policy.slug, data={})
+    policy.delete()
+
+
+@transaction.atomic
+def attestation_delete(*, attestation: Attestation, actor: str) -> None:
+    """Remove an attestation (e.g. spam); its version's trust summary drops it."""
+    audit_record(
+        actor=actor,
+        action="signing.attestation.deleted",
+        target=str(attestation.version),
+        data={"attestation": attestation.pk, "kind": attestation.kind, "state": attestation.state},
+    )
+    attestation.delete()

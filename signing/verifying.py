@@ -28,12 +28,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from registry.models import ServerVersion
-from registry.services import audit_record, versions_invalidate
-from signing import selectors
-from signing.models import Attestation, Principal, TrustRoot
-from signing.signals import trust_changed
-from signing.verification import (
+from mcp_index_common.verification import (
     KIND_DSSE,
     KIND_SIGSTORE,
     UNVERIFIED,
@@ -42,6 +37,11 @@ from signing.verification import (
     Trust,
     attestation_check,
 )
+from registry.models import ServerVersion
+from registry.services import audit_record, versions_invalidate
+from signing import selectors
+from signing.models import Attestation, Principal, TrustRoot
+from signing.signals import trust_changed
 
 logger = logging.getLogger(__name__)
 

@@ -33,10 +33,10 @@ from curation.rules import (
     trust_policies_of,
 )
 from curation.trust import satisfied_until, satisfying
+from mcp_index_common.verification import VERIFIED
 from registry.models import ServerVersion, Status
 from registry.versioning import Candidate, pick_latest
 from signing.models import Attestation
-from signing.verification import VERIFIED
 
 log = logging.getLogger(__name__)
 

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from mcp_index_common.validation import validate_manifest
 from registry import selectors, services
 from registry.api.auth import BearerAuthentication, require_caller
-from registry.api.errors import Problem, registry_error_response
+from registry.api.errors import Problem
 from registry.api.render import entry_json, json_response
 from registry.api.responses import entries_json, entry_response, list_response
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
-from registry.errors import RegistryError
-from registry.models import IdempotencyRecord
-from registry.validation import validate_manifest
+from registry.models import ServerVersion
 
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"
 
@@ -116,47 +115,59 @@ class ServerStatusView(RegistryView):
         return json_response(f'{{"updatedCount":{len(versions)},"servers":{items}}}')
 
 
-class PublishView(RegistryView):
-    """POST /publish: a new immutable version; honours Idempotency-Key."""
+IDEMPOTENCY_KEY_MAX = 200  # IdempotencyRecord.key
 
-    def post(self, request: Request) -> HttpResponse:
-        caller = require_caller(request)
+
+@dataclass(frozen=True)
+class PublishInput:
+    """A publish body: a JSON object naming the server (the service validates the rest)."""
+
+    document: dict[str, Any]
+    name: str
+
+    @classmethod
+    def parse(cls, request: Request) -> PublishInput:
         document = _json_object(request)
         name = document.get("name")
         if not isinstance(name, str) or not name:
             raise Problem(422, "Failed to publish server, invalid schema: call /validate for "
                           "details", [{"message": "name is required", "location": "body.name"}])
-        caller.require(PUBLISH, name)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            sv = services.version_publish(document=document, actor=caller.actor)
-            return json_response(entry_json(selectors.version_row(sv)))
-        if len(key) > 200:
-            raise Problem(400, "Idempotency-Key must be at most 200 characters")
-        return self._idempotent(request, key, caller.actor, document)
+        return cls(document=document, name=name)
 
-    def _idempotent(self, request: Request, key: str, actor: str, document: dict[str, Any]
-                    ) -> HttpResponse:
-        digest = hashlib.sha256(request.body).hexdigest()
-        record = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
-        if record is not None:
-            if record.request_hash != digest:
-                raise Problem(422, "Idempotency-Key was already used with a different request body")
-            response = json_response(record.response_body, record.status_code)
-            response["Idempotent-Replayed"] = "true"
-            return response
-        try:
-            with transaction.atomic():
-                sv = services.version_publish(document=document, actor=actor)
-                body = entry_json(selectors.version_row(sv))
-                IdempotencyRecord.objects.create(key=key, actor=actor, request_hash=digest,
-                                                 status_code=200, response_body=body)
-        except IntegrityError:
-            raise Problem(409, "A request with this Idempotency-Key is already being processed"
-                          ) from None
-        except RegistryError as exc:
-            return registry_error_response(exc)
-        return json_response(body)
+
+def idempotency_of(request: Request) -> services.Idempotency | None:
+    """The request's Idempotency-Key, if any, with the sha256 of the exact body bytes."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise Problem(400, f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters")
+    return services.Idempotency(key=key, request_hash=hashlib.sha256(request.body).hexdigest())
+
+
+def render_published(sv: ServerVersion) -> str:
+    """The publish answer: the version as every read renders it."""
+    return entry_json(selectors.version_row(sv))
+
+
+def publish_response(result: services.PublishResult) -> HttpResponse:
+    response = json_response(result.body, result.status_code)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class PublishView(RegistryView):
+    """POST /publish: a new immutable version; honours Idempotency-Key."""
+
+    def post(self, request: Request) -> HttpResponse:
+        caller = require_caller(request)
+        body = PublishInput.parse(request)
+        caller.require(PUBLISH, body.name)
+        result = services.version_publish(document=body.document, actor=caller.actor,
+                                          idempotency=idempotency_of(request),
+                                          render=render_published)
+        return publish_response(result)
 
 
 class ValidateView(RegistryView):

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from curation.models import CatalogEntry
 from curation.tasks import catalogs_reconcile_task
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Principal, TrustPolicy, TrustRoot
 from tests.conftest import Api, bearer
 from tests.signing.fakesigstore import FakeSigstore

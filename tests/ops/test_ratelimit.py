@@ -7,7 +7,7 @@ import time
 import pytest
 from django.test import Client
 
-from registry.ops.ratelimit import Rate
+from ops.ratelimit import Rate
 from tests.conftest import bearer, manifest
 
 pytestmark = pytest.mark.django_db

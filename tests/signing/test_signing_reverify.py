@@ -20,9 +20,10 @@ from django.test import Client
 
 from curation.models import Catalog, CatalogEntry
 from curation.services.catalogs import catalog_create
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
 from signing.selectors import policy_evaluate
 from tests.signing.fakesigstore import FakeSigstore
