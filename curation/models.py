@@ -281,6 +281,9 @@ class CatalogEntry(models.Model):
     seen_updated_at = models.DateTimeField()
     seen_digest = models.CharField(max_length=64)
     seen_status = models.CharField(max_length=16)
+    # When this membership stops holding by itself (a trust signer's expiry): past it, the
+    # entry is not served (fail closed) until the reconcile recomputes it. None: never.
+    trust_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CatalogEntryQuerySet.as_manager()
@@ -294,6 +297,8 @@ class CatalogEntry(models.Model):
             models.Index(fields=["catalog", "updated_at"], name="ce_updated",
                          condition=Q(listed=True)),
             models.Index(fields=["catalog", "state", "name"], name="ce_state"),
+            models.Index(fields=["catalog", "trust_until"], name="ce_trust_until",
+                         condition=Q(trust_until__isnull=False)),
         ]
         verbose_name_plural = "catalog entries"
 

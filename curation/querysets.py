@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 
 class CatalogEntryQuerySet(models.QuerySet):
@@ -15,7 +16,13 @@ class CatalogEntryQuerySet(models.QuerySet):
 
     def listed_in(self, catalog: Any) -> CatalogEntryQuerySet:
         """The entries a catalog serves (included now, or once and then served as deleted)."""
-        return self.filter(catalog=catalog, listed=True)
+        return self.filter(catalog=catalog, listed=True).served()
+
+    def served(self) -> CatalogEntryQuerySet:
+        """Entries whose trust still holds now: one past its trust deadline is not served,
+        even before the reconcile removes it (fail closed; the SQL reader does the same)."""
+        return self.filter(models.Q(trust_until__isnull=True)
+                           | models.Q(trust_until__gt=timezone.now()))
 
     def visible(self, *, include_deleted: bool = False) -> CatalogEntryQuerySet:
         return self if include_deleted else self.exclude(status="deleted")

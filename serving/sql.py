@@ -72,7 +72,10 @@ _ENTRY_COLUMNS = ", ".join([
 ])
 _FROM_VERSIONS = f"SELECT {_VERSION_COLUMNS} FROM {_SV} sv"  # noqa: S608
 _FROM_ENTRIES = (f"SELECT {_ENTRY_COLUMNS} FROM {_CE} ce "  # noqa: S608
-                 f"JOIN {_SV} sv ON sv.id = ce.server_version_id WHERE ce.catalog_id = %s AND ce.listed")
+                 f"JOIN {_SV} sv ON sv.id = ce.server_version_id WHERE ce.catalog_id = %s AND ce.listed "
+                 # Fail closed: an entry past its trust deadline is not served, even before the
+                 # reconcile removes it (CatalogEntryQuerySet.served is the ORM form).
+                 "AND (ce.trust_until IS NULL OR ce.trust_until > now())")
 
 # A server's versions and one version, per scope and visibility: constant statements.
 _VISIBLE = {False: f" AND sv.status <> '{_DELETED}'", True: ""}
