@@ -17,7 +17,7 @@ from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem, registry_error_response
 from registry.api.render import entry_json, json_response
 from registry.api.responses import entries_json, entry_response, list_response
-from registry.auth.jwt import anonymous_subject, issue_token
+from registry.auth.jwt import ANONYMOUS_METHOD, anonymous_subject, issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.errors import RegistryError
 from registry.models import IdempotencyRecord
@@ -198,8 +198,8 @@ class AuthNoneView(RegistryView):
                           "(set MCP_INDEX_ANONYMOUS_AUTH=1 to enable it)")
         pattern = f"{ANONYMOUS_NAMESPACE}/*"
         subject = anonymous_subject()
-        issued = issue_token(auth_method="none", subject=subject,
+        issued = issue_token(auth_method=ANONYMOUS_METHOD, subject=subject,
                              permissions=[Permission(PUBLISH, pattern), Permission(EDIT, pattern)])
-        services.audit_record(actor=f"none:{subject}", action="registry.auth.login",
+        services.audit_record(actor=f"{ANONYMOUS_METHOD}:{subject}", action="registry.auth.login",
                               target=pattern, data={"method": "none"})
         return json_response(json.dumps(issued.as_response()))

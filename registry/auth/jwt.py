@@ -13,6 +13,8 @@ from django.conf import settings
 
 from registry.auth.permissions import ACTIONS, Permission
 
+ANONYMOUS_METHOD = "none"  # POST /auth/none: no proof at all
+
 
 class TokenError(Exception):
     """A registry token that is malformed, badly signed or expired."""
