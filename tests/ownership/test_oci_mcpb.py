@@ -113,6 +113,15 @@ def test_oci_token_realm_on_a_public_host_is_fetched_through_the_guard(oci, file
     assert [r.path.split("?")[0] for r in files.requests] == ["/token"]
 
 
+def test_oci_registry_named_after_the_image_host_is_guarded(oci, settings):
+    """`"*.pkg.dev": "https://{host}"` lets the publisher pick the host: it gets no trust."""
+    settings.MCP_INDEX_OWNERSHIP_OCI_REGISTRIES = {"*.example.test": "https://{host}"}
+    settings.MCP_INDEX_OUTBOUND_HOSTS = {OCI_HOST: "10.0.0.7"}
+    with pytest.raises(OwnershipError, match=(
+            f"could not fetch the manifest: {OCI_HOST} resolves to a private or reserved")):
+        check_ownership(manifest(image()))
+
+
 def test_oci_blob_redirect_to_an_internal_address_is_refused(oci, http_server):
     internal = http_server()
     internal.route("/blob", Reply(body=b"{}"))
