@@ -31,24 +31,28 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from registry.models import ServerVersion  # noqa: E402
-from signing import dsse, selectors, services  # noqa: E402
-from signing.client import statement_bytes_for  # noqa: E402
-from signing.models import Attestation, Principal, TrustPolicy  # noqa: E402
-from signing.policy import Evidence, PolicySpec, policy_check  # noqa: E402
-from signing.sigstore_verify import (  # noqa: E402
+from mcp_index_common import dsse  # noqa: E402
+from mcp_index_common.policy import Evidence, PolicySpec, policy_check  # noqa: E402
+from mcp_index_common.sigstore_verify import (  # noqa: E402
     SigstoreIdentity,
     bundle_verify,
     production_verifier,
     verifier_for,
 )
-from signing.statements import REVIEW_V1, manifest_digest  # noqa: E402
-from signing.verification import (  # noqa: E402
+from mcp_index_common.statements import (  # noqa: E402
+    REVIEW_V1,
+    manifest_digest,
+    statement_bytes_for,
+)
+from mcp_index_common.verification import (  # noqa: E402
     KeyPrincipal,
     SigstorePrincipal,
     Trust,
     attestation_check,
 )
+from registry.models import ServerVersion  # noqa: E402
+from signing import selectors, services  # noqa: E402
+from signing.models import Attestation, Principal, TrustPolicy  # noqa: E402
 from tests.signing.fakesigstore import FakeSigstore  # noqa: E402
 
 NAME, VERSION = "io.github.acme/db", "1.0.0"

@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-from registry.ops.logs import connect_celery_signals
+from ops.logs import connect_celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -43,14 +43,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id, access log and request metrics for everything below, and the
     # answers of /healthz, /readyz and /metrics before any other middleware runs.
-    "registry.ops.middleware.RequestContextMiddleware",
+    "ops.middleware.RequestContextMiddleware",
     "registry.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.api.middleware.ApiPathMiddleware",
     # Before anything that touches the database: a cached read answers from Redis alone.
-    "registry.ops.ratelimit.RateLimitMiddleware",
-    "registry.ops.cache.ResponseCacheMiddleware",
+    "ops.ratelimit.RateLimitMiddleware",
+    "ops.cache.ResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -169,7 +169,7 @@ if MCP_INDEX_PREPARED_READS:
         if _db["ENGINE"] == "django.db.backends.postgresql":
             _db.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
 
-# Read-API response cache (registry/ops/cache.py): bodies in Redis keyed by catalog generation.
+# Read-API response cache (ops/cache.py): bodies in Redis keyed by catalog generation.
 MCP_INDEX_RESPONSE_CACHE = env_bool("MCP_INDEX_RESPONSE_CACHE", default=bool(REDIS_URL))
 MCP_INDEX_RESPONSE_CACHE_SECONDS = env_int("MCP_INDEX_RESPONSE_CACHE_SECONDS", default=300)
 MCP_INDEX_RESPONSE_CACHE_MAX_BYTES = env_int("MCP_INDEX_RESPONSE_CACHE_MAX_BYTES",
@@ -180,7 +180,7 @@ MCP_INDEX_CACHE_STALE_WHILE_REVALIDATE = env_int("MCP_INDEX_CACHE_STALE_WHILE_RE
                                                  default=300)
 MCP_INDEX_CACHE_STALE_IF_ERROR = env_int("MCP_INDEX_CACHE_STALE_IF_ERROR", default=86400)
 
-# Rate limits (registry/ops/ratelimit.py), counted in Redis: "<requests>/<s|m|h|d>".
+# Rate limits (ops/ratelimit.py), counted in Redis: "<requests>/<s|m|h|d>".
 MCP_INDEX_RATE_LIMITS = env_bool("MCP_INDEX_RATE_LIMITS", default=True)
 MCP_INDEX_RATE_LIMIT_ANON = env_str("MCP_INDEX_RATE_LIMIT_ANON", default="600/m")
 MCP_INDEX_RATE_LIMIT_TOKEN = env_str("MCP_INDEX_RATE_LIMIT_TOKEN", default="3000/m")
@@ -268,8 +268,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "registry.ops.logs.JsonFormatter"},
-        "text": {"()": "registry.ops.logs.KeyValueFormatter"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+        "text": {"()": "ops.logs.KeyValueFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from curation.api.serving_urls import read_urlpatterns as catalog_read_urls
+from ops.middleware import UNMATCHED_ROUTE
 from registry.api import errors_views
 
 ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
@@ -17,7 +18,7 @@ default_catalog = (
 )
 
 urlpatterns = [
-    path("", include("registry.ops.urls")),  # /healthz, /readyz, /metrics
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
@@ -29,7 +30,7 @@ urlpatterns = [
     path("v0/", include(("registry.api.urls", "v0"), namespace="v0")),
     path("v0.1/", include(("registry.api.urls", "v0.1"), namespace="v0.1")),
     # Unknown API paths answer problem+json even with DEBUG on.
-    re_path(r"^(?:v0|v0\.1|c)(?:/.*)?$", errors_views.not_found),
+    re_path(r"^(?:v0|v0\.1|c)(?:/.*)?$", errors_views.not_found, name=UNMATCHED_ROUTE),
     path("", include("web.urls")),
 ]
 

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from ops import generations
+from ops import metrics as ops_metrics
+
 
 class CurationConfig(AppConfig):
     """Upstreams, mirroring, catalogs, rules, reviews and overlays."""
@@ -8,5 +11,10 @@ class CurationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the receivers (Django's documented place to do so).
-        from curation import receivers  # noqa: F401
+        # Connects the receivers, tells the response cache which catalogs exist and are
+        # public, and adds sync and catalog series to /metrics. All read models, hence
+        # imported here (Django's documented place).
+        from curation import metrics, receivers
+
+        generations.register_visibility(receivers.catalog_visibility)
+        ops_metrics.register_collector(metrics.collect)

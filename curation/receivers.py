@@ -1,5 +1,5 @@
 """Cache invalidation: catalog membership is derived from versions, refresh it on change;
-cached catalog responses (registry.ops.generations) are dropped when a catalog changes."""
+cached catalog responses (ops.generations) are dropped when a catalog changes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from curation.models import Catalog, CatalogEntry, CatalogOverlay, CatalogPin, CatalogRule
 from curation.tasks import catalogs_reconcile_task
-from registry.ops import generations
+from ops import generations
 from registry.signals import versions_changed, versions_touched
 
 # Saving only these fields (a reconcile pass that found nothing) changes no response.
@@ -61,11 +61,7 @@ for _model in (CatalogRule, CatalogPin, CatalogOverlay):
                         dispatch_uid=f"curation.generations.{_model.__name__}.{_signal is post_save}")
 
 
-def _visibility(slug: str) -> bool | None:
-    """For the response cache: is this catalog readable without a token (None: no such)."""
-    if slug == generations.BUILTIN:
-        return True
+def catalog_visibility(slug: str) -> bool | None:
+    """For the response cache: is this catalog readable without a token (None: no such).
+    Registered with ops.generations by CurationConfig.ready."""
     return Catalog.objects.filter(slug=slug).values_list("public", flat=True).first()
-
-
-generations.visibility_lookup = _visibility

@@ -13,10 +13,10 @@ from django.db.models.fields import BooleanField
 
 from curation import read_sql
 from curation.models import Catalog, CatalogEntry, CatalogOverlay, EntryState
+from ops import generations
 from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
 from registry.models import Status
-from registry.ops import generations
 from registry.selectors import ListQuery, Page, encode_cursor, sql_reads
 from signing.selectors import verified_attestation_exists
 
@@ -43,8 +43,8 @@ class CatalogRef:
         return self.catalog is None
 
 
-# Catalogs this process has read, by the generation they were read at (registry.ops
-# .generations): any change to a catalog replaces its generation, so a hit is never stale,
+# Catalogs this process has read, by the generation they were read at (ops.generations):
+# any change to a catalog replaces its generation, so a hit is never stale,
 # and a read of a catalog costs a Redis round trip instead of a query. Only with Redis.
 _resolved: dict[str, tuple[str, Catalog]] = {}
 

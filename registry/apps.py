@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from ops import metrics as ops_metrics
+from ops import ratelimit as ops_ratelimit
+
 
 class RegistryConfig(AppConfig):
     """Servers, versions, manifests, publishing, tokens and the standard API."""
@@ -8,8 +11,10 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Reads models, so imported once the app registry is ready (Django's documented place).
+        from registry import metrics
         from registry.auth.credentials import credential_identity
-        from registry.ops.ratelimit import register_credential_resolver
 
+        ops_metrics.register_collector(metrics.collect)
         # Rate limits key on who a credential proves to be (registry/auth/credentials.py).
-        register_credential_resolver(credential_identity)
+        ops_ratelimit.register_credential_resolver(credential_identity)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.validation import ValidationResult
+from mcp_index_common.validation import ValidationResult
 
 
 class RegistryError(Exception):

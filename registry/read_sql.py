@@ -20,9 +20,9 @@ import psycopg
 from django.conf import settings
 from django.db import connection, connections, router
 
+from mcp_index_common.verification import VERIFIED
 from registry.models import ServerVersion
 from signing.models import Attestation
-from signing.verification import VERIFIED
 
 if TYPE_CHECKING:
     from registry.selectors import ListQuery

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from mcp_index_common.validation import validate_manifest
+from ops import generations
 from registry.errors import InvalidManifest, NotFound, PublishRefused, RegistryError
 from registry.manifest import (
     OFFICIAL_META_KEY,
@@ -24,10 +26,8 @@ from registry.manifest import (
     search_text_of,
 )
 from registry.models import LOCAL_ORIGIN, ApiToken, AuditEvent, RemoteUrl, ServerVersion, Status
-from registry.ops import generations
 from registry.ownership import OwnershipError, check_ownership
 from registry.signals import versions_changed, versions_touched
-from registry.validation import validate_manifest
 from registry.versioning import Candidate, pick_latest
 
 TOKEN_PREFIX = "mcpi_"

@@ -8,5 +8,5 @@ versions_changed = Signal()
 
 # Sent inside the writing transaction whenever what readers see of these servers changes
 # (versions written, ingested or deleted, attestations verified); `names` as above.
-# Receivers drop cached responses (registry.ops.generations) and must not do other work.
+# Receivers drop cached responses (ops.generations) and must not do other work.
 versions_touched = Signal()

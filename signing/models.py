@@ -6,8 +6,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from signing.statements import REVIEW_V1, VERDICT_APPROVED
-from signing.verification import FAILED, KIND_DSSE, KIND_SIGSTORE, UNVERIFIED, VERIFIED
+from mcp_index_common.statements import REVIEW_V1, VERDICT_APPROVED
+from mcp_index_common.verification import FAILED, KIND_DSSE, KIND_SIGSTORE, UNVERIFIED, VERIFIED
 
 
 class TrustRoot(models.Model):

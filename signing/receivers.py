@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from ops import generations
 from registry.models import ServerVersion
-from registry.ops import generations
 from registry.services import versions_invalidate
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
 

@@ -12,12 +12,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from sigstore.verify import Verifier
 
+from mcp_index_common import dsse
+from mcp_index_common.policy import Evidence, PolicyResult, PolicySpec, policy_check
+from mcp_index_common.sigstore_verify import SigstoreIdentity, production_verifier, verifier_for
+from mcp_index_common.verification import VERIFIED, KeyPrincipal, SigstorePrincipal, Trust
 from registry.models import ServerVersion
-from signing import dsse
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from signing.policy import Evidence, PolicyResult, PolicySpec, policy_check
-from signing.sigstore_verify import SigstoreIdentity, production_verifier, verifier_for
-from signing.verification import VERIFIED, KeyPrincipal, SigstorePrincipal, Trust
 
 
 @lru_cache(maxsize=32)

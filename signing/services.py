@@ -14,14 +14,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.errors import RegistryError
-from registry.models import ServerVersion
-from registry.ops import generations
-from registry.services import audit_record
-from signing import dsse, selectors, tasks
-from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from signing.sigstore_verify import SigstoreIdentity, TrustRootError, trusted_root_load
-from signing.verification import (
+from mcp_index_common import dsse
+from mcp_index_common.sigstore_verify import SigstoreIdentity, TrustRootError, trusted_root_load
+from mcp_index_common.verification import (
     FAILED,
     KIND_DSSE,
     KIND_SIGSTORE,
@@ -30,6 +25,12 @@ from signing.verification import (
     Trust,
     attestation_check,
 )
+from ops import generations
+from registry.errors import RegistryError
+from registry.models import ServerVersion
+from registry.services import audit_record
+from signing import selectors, tasks
+from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
 
 logger = logging.getLogger(__name__)
 

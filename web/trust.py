@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcp_index_common.verification import VERIFIED
 from registry.models import ServerVersion
 from registry.querysets import ServerVersionQuerySet
 from signing import selectors as signing
 from signing.models import Attestation, TrustPolicy
-from signing.verification import VERIFIED
 
 
 @dataclass(frozen=True)

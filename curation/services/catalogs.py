@@ -22,9 +22,9 @@ from curation.models import (
 )
 from curation.services.membership import catalog_rebuild
 from curation.tasks import enqueue_rebuild
+from ops import generations
 from registry.errors import NotFound, RegistryError
 from registry.models import ServerVersion
-from registry.ops import generations
 from registry.services import audit_record
 
 BUILTIN_SLUG = "all"

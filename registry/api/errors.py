@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
+# The problem+json builder lives in ops, whose middleware answers API paths too.
+from ops.http import problem_response
 from registry.errors import InvalidManifest, RegistryError
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 class Problem(exceptions.APIException):
@@ -23,24 +21,6 @@ class Problem(exceptions.APIException):
         self.status_code = status
         self.problem_detail = detail
         self.errors = errors or []
-
-
-def problem_body(status: int, detail: str, errors: list[Any] | None = None) -> dict[str, Any]:
-    """`{"title","status","detail","errors":[{"message",…}]}` as Huma writes it."""
-    body: dict[str, Any] = {"title": HTTPStatus(status).phrase, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
-    return body
-
-
-def problem_response(status: int, detail: str, errors: list[Any] | None = None,
-                     headers: dict[str, str] | None = None) -> HttpResponse:
-    """A ready problem+json response (for middleware and plain Django views)."""
-    response = HttpResponse(json.dumps(problem_body(status, detail, errors)), status=status,
-                            content_type=PROBLEM_CONTENT_TYPE)
-    for key, value in (headers or {}).items():
-        response[key] = value
-    return response
 
 
 def registry_error_response(exc: RegistryError) -> HttpResponse:

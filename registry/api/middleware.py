@@ -7,13 +7,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
-from registry.api.errors import problem_response
-
-API_PREFIXES = ("/v0/", "/v0.1/", "/c/")
-
-
-def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1")
+# Which paths are the API is shared with ops (rate-limit refusals).
+from ops.http import is_api_path, problem_response
 
 
 class BodySizeLimitMiddleware:

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from mcp_index_common.validation import validate_manifest
 from registry import selectors, services
 from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem, registry_error_response
@@ -21,7 +22,6 @@ from registry.auth.jwt import ANONYMOUS_METHOD, anonymous_subject, issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.errors import RegistryError
 from registry.models import IdempotencyRecord
-from registry.validation import validate_manifest
 
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"
 

@@ -8,13 +8,13 @@ from typing import Any
 from django.http import HttpResponse
 from rest_framework.request import Request
 
+from mcp_index_common.policy import PolicyResult
 from registry.api.auth import Caller
 from registry.api.errors import Problem
 from registry.api.render import json_response, rfc3339
 from registry.api.views import RegistryView
 from signing import selectors, services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from signing.policy import PolicyResult
 
 # The body is {"kind", "content"}; allow some room around the content cap for the wrapper.
 BODY_OVERHEAD = 1024

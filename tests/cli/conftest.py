@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from registry.cli.main import main
+from mcp_index_cli.main import main
 
 # The loopback servers of the proof and ownership tests (proof host, DNS responder, OIDC
 # issuer, fake npm), re-exported so the login end-to-end tests reuse them instead of copies.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.validation import validate_manifest
+from mcp_index_common.validation import validate_manifest
 
 SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

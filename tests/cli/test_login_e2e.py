@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.cli.commands import session
+from mcp_index_cli.commands import session
 from tests.cli.conftest import Run
 from tests.conftest import manifest
 from tests.proofs.conftest import PROOF_DOMAIN

@@ -9,10 +9,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from curation.attestations import upstream_root
 from curation.sync import upstream_sync
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.manifest import canonical_digest
 from registry.models import ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Attestation, Principal
 from signing.selectors import trust_meta_for_versions
 from tests.curation.conftest import make_upstream, snapshot

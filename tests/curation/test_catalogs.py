@@ -285,9 +285,9 @@ def test_trust_summary_is_served_by_catalogs_as_by_the_root(client, admin, make_
                                                             django_capture_on_commit_callbacks):
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    from signing import dsse
+    from mcp_index_common import dsse
+    from mcp_index_common.statements import statement_bytes_for
     from signing import services as signing_services
-    from signing.client import statement_bytes_for
     from signing.models import Principal
     make_catalog("team", default_action="allow")
     key = ed25519.Ed25519PrivateKey.generate()

@@ -14,10 +14,11 @@ from django.test import Client
 from curation.models import Upstream
 from curation.services.membership import catalogs_reconcile
 from curation.sync import upstream_sync
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
 from registry.services import token_create, version_publish
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Principal, TrustPolicy
 from tests.conftest import Api, bearer, manifest
 from tests.curation.conftest import make_upstream, snapshot

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import connection
 
-from registry.ops.health import one_line
+from ops.health import one_line
 from tests.ops.conftest import TEST_REDIS_URL, TcpProxy, db_url, free_port
 
 

@@ -18,7 +18,7 @@ from celery import Celery, shared_task
 from django.test import Client
 
 from curation.models import Upstream
-from registry.ops.logs import JsonFormatter, KeyValueFormatter, request_id_var
+from ops.logs import JsonFormatter, KeyValueFormatter, request_id_var
 from tests.ops.conftest import ROOT, TEST_REDIS_URL, db_url, free_port
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")

@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from curation.models import SyncRun, Upstream
+from curation.models import Catalog, SyncRun, Upstream
+from curation.services.membership import catalogs_reconcile
 from curation.sync import upstream_sync
+from ops.metrics import BUCKETS
 from registry.models import ServerVersion
-from registry.ops.metrics import BUCKETS
 from signing.models import Attestation
 from tests.conftest import manifest
 from tests.curation.conftest import snapshot
@@ -150,6 +151,50 @@ def test_attestations_are_counted_by_verification_state(client, publish):
     assert value(samples, name, state="unverified", kind="dsse") == 1
     assert (name, frozenset({"state": "verified", "kind": "sigstore"}.items())) in samples
     assert value(samples, name, state="verified", kind="sigstore") == 0
+
+
+# Each app registers its own scrape-time series; what a scraper sees must not depend on that.
+STATE_FAMILIES = {
+    "mcp_index_sync_runs": ("counter", "Finished sync runs per upstream and final state.",
+                            {"upstream", "state"}),
+    "mcp_index_sync_runs_running": ("gauge", "Sync runs in progress per upstream.", {"upstream"}),
+    "mcp_index_sync_last_success_timestamp_seconds": (
+        "gauge", "Unix time the last successful sync of each upstream finished.", {"upstream"}),
+    "mcp_index_attestations": ("gauge", "Attestations by verification state and kind.",
+                               {"state", "kind"}),
+    "mcp_index_server_versions": (
+        "gauge", "Server versions by origin ('local' or upstream) and status.", {"origin", "status"}),
+    "mcp_index_catalog_entries": ("gauge", "Catalog entries by catalog and membership state.",
+                                  {"catalog", "state"}),
+    "mcp_index_celery_queue_length": ("gauge", "Messages waiting in each Celery queue on the broker.",
+                                      {"queue"}),
+    "mcp_index_scrape_up": ("gauge", "1 if the source answered this scrape, 0 if it failed.",
+                            {"source"}),
+    "mcp_index_scrape_duration_seconds": ("gauge", "Time spent reading each source for this scrape.",
+                                          {"source"}),
+}
+
+
+@pytest.mark.django_db
+def test_scrape_time_series_keep_their_names_help_and_labels(client, settings, publish):
+    settings.CELERY_BROKER_URL = TEST_REDIS_URL
+    publish("io.github.acme/db", "1.0.0")
+    Catalog.objects.create(slug="corp")
+    catalogs_reconcile()
+    upstream = Upstream.objects.create(name="u", base_url="http://127.0.0.1:9/v0.1")
+    SyncRun.objects.create(upstream=upstream, mode="full", state="succeeded",
+                           finished_at=timezone.now())
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    families = {f.name: f for f in text_string_to_metric_families(response.content.decode())
+                if f.name in STATE_FAMILIES}
+    seen = {name: (f.type, f.documentation, {label for s in f.samples for label in s.labels})
+            for name, f in families.items()}
+    assert seen == STATE_FAMILIES
+    assert value(parse(response.content.decode()), "mcp_index_catalog_entries", catalog="corp",
+                 state="included") == 1
+    assert {dict(s.labels)["source"] for s in families["mcp_index_scrape_up"].samples} \
+        == {"database", "broker"}
 
 
 @pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
+from ops.ratelimit import Rate
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import PUBLISH, Permission
-from registry.ops.ratelimit import Rate
 from registry.services import token_create, token_revoke
 from tests.conftest import bearer, manifest
 

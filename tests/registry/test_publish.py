@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from mcp_index_common.validation import SUPPORTED_SCHEMAS
 from registry.models import AuditEvent, ServerVersion
-from registry.validation import SUPPORTED_SCHEMAS
 from tests.conftest import EXAMPLES, Api, bearer, load_json, manifest
 
 pytestmark = pytest.mark.django_db

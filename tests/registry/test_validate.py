@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.validation import validate_manifest
+from mcp_index_common.validation import validate_manifest
 from tests.conftest import manifest
 
 pytestmark = pytest.mark.django_db

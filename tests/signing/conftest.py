@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from signing.statements import REVIEW_V1, manifest_digest, review_predicate, statement_build
+from mcp_index_common.statements import REVIEW_V1, manifest_digest, review_predicate, statement_build
 from tests.signing.fakesigstore import FakeSigstore
 from tests.signing.helpers import MANIFEST, SERVER, VERSION
 

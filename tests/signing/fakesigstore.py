@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from signing.statements import INTOTO_PAYLOAD_TYPE, pae
+from mcp_index_common.statements import INTOTO_PAYLOAD_TYPE, pae
 
 LOG_ORIGIN = "rekor.fake.invalid"
 _ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")

@@ -7,9 +7,10 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import AuditEvent, ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Attestation, Principal
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.utils import timezone
 
+from mcp_index_common import dsse
+from mcp_index_common.statements import REVIEW_V1, manifest_digest, statement_bytes_for
 from registry.models import AuditEvent, ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from signing.statements import REVIEW_V1, manifest_digest
 from tests.signing.fakesigstore import FakeSigstore
 
 pytestmark = pytest.mark.django_db

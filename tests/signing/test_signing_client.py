@@ -1,8 +1,11 @@
-"""Client side: sign with a key file, verify locally against a policy file (registry mocked)."""
+"""Client side: sign with a key file, verify locally against a policy file (registry mocked).
+
+The commands run through the real entry point, `mcp_index_cli.main.main`; the registry is an
+httpx MockTransport handed to it (the CLI's one HTTP client takes a transport).
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -11,9 +14,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from signing import cli, dsse
-from signing.client import ClientError, RegistryClient, policy_load, verify_version
+from mcp_index_cli.attestations import SigningApi, policy_load, verify_version
+from mcp_index_cli.context import Context
+from mcp_index_cli.errors import EXIT_NETWORK, CliError
+from mcp_index_cli.main import main
+from mcp_index_common import dsse
 from tests.signing.helpers import ISSUER, MANIFEST, SERVER, VERSION
+
+REGISTRY = "http://registry.test"
 
 
 def _write_key(path: Path, key) -> Path:
@@ -27,14 +35,29 @@ def _write_key(path: Path, key) -> Path:
     return path
 
 
-def _registry(manifest: dict, attestations: list[dict]) -> RegistryClient:
+def _transport(manifest: dict, attestations: list[dict], seen: list | None = None) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
         path = request.url.raw_path.decode()
         if path.endswith("/attestations"):
             return httpx.Response(200, json={"attestations": attestations})
         return httpx.Response(200, json={"server": manifest, "_meta": {}})
 
-    return RegistryClient("http://registry.test", transport=httpx.MockTransport(handler))
+    return httpx.MockTransport(handler)
+
+
+def _registry(manifest: dict, attestations: list[dict]) -> SigningApi:
+    transport = _transport(manifest, attestations)
+    return SigningApi(Context(registry_flag=REGISTRY, json=False, transport=transport))
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    """No stored credentials or registry from the developer's own config leak in."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    for name in ("MCP_INDEX_REGISTRY", "MCP_INDEX_TOKEN", "MCP_INDEX_NAMESPACE", "SIGSTORE_ID_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -76,29 +99,10 @@ def policy_file(tmp_path, keys, fake_sigstore):
 def _sign(tmp_path, key: Path, *extra: str) -> dict:
     (tmp_path / "server.json").write_text(json.dumps(MANIFEST))
     out = tmp_path / "att.json"
-    parser = _parser()
-    args = parser.parse_args(
-        [
-            "sign",
-            SERVER,
-            VERSION,
-            "--manifest",
-            str(tmp_path / "server.json"),
-            "--key",
-            str(key),
-            "-o",
-            str(out),
-            *extra,
-        ]
-    )
-    assert args.func(args) == 0
+    argv = ["sign", SERVER, VERSION, "--manifest", str(tmp_path / "server.json"), "--key", str(key),
+            "-o", str(out), *extra]
+    assert main(argv) == 0
     return json.loads(out.read_text())
-
-
-def _parser():
-    parser = argparse.ArgumentParser()
-    cli.add_subcommands(parser.add_subparsers(required=True))
-    return parser
 
 
 def test_two_distinct_key_signers_satisfy_two_of_three(tmp_path, keys, policy_file):
@@ -149,14 +153,14 @@ def test_registry_claims_are_ignored(tmp_path, keys, policy_file):
     assert report.result.signers == ("alice",)
 
 
-def test_verify_command_exit_codes(tmp_path, keys, policy_file, monkeypatch, capsys):
+def test_verify_command_exit_codes(tmp_path, keys, policy_file, capsys):
     atts = [_sign(tmp_path, keys["alice"]), _sign(tmp_path, keys["bob"])]
-    monkeypatch.setattr(cli, "_client", lambda *a, **k: _registry(MANIFEST, atts))
-    args = _parser().parse_args(["verify", SERVER, VERSION, "--policy", str(policy_file)])
-    assert args.func(args) == 0
+    argv = ["--registry", REGISTRY, "verify", SERVER, VERSION, "--policy", str(policy_file)]
+    capsys.readouterr()
+    assert main(argv, transport=_transport(MANIFEST, atts)) == 0
     assert capsys.readouterr().out.startswith("OK:")
-    monkeypatch.setattr(cli, "_client", lambda *a, **k: _registry(MANIFEST, atts[:1]))
-    assert args.func(args) == 3
+    assert main(argv, transport=_transport(MANIFEST, atts[:1])) == 3
+    assert capsys.readouterr().out.startswith("NOT SATISFIED:")
 
 
 def test_bad_policy_file_is_a_clean_error(tmp_path):
@@ -166,50 +170,57 @@ def test_bad_policy_file_is_a_clean_error(tmp_path):
             {"principals": [{"id": "x", "sigstore": {"issuer": "i", "subject": "s", "trustRoot": "nowhere"}}]}
         )
     )
-    with pytest.raises(ClientError, match="unknown trust root"):
+    with pytest.raises(CliError, match="unknown trust root"):
         policy_load(path)
+    assert main(["--registry", REGISTRY, "verify", SERVER, VERSION, "--policy", str(path)],
+                transport=_transport(MANIFEST, [])) == 1
 
 
 def test_unreachable_registry_exits_6(tmp_path, policy_file, capsys):
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    args = _parser().parse_args(["verify", SERVER, VERSION, "--policy", str(policy_file)])
-    client = RegistryClient("http://registry.test", transport=httpx.MockTransport(refuse))
-    with pytest.raises(ClientError) as caught:
-        verify_version(client, name=SERVER, version=VERSION, policy=policy_load(policy_file))
-    assert caught.value.network
-    args.registry = "http://127.0.0.1:9"  # nothing listens on the discard port
-    assert args.func(args) == 6
-    assert "cannot reach the registry" in capsys.readouterr().err
+    api = SigningApi(Context(registry_flag=REGISTRY, json=False, transport=httpx.MockTransport(refuse)))
+    with pytest.raises(CliError) as caught:
+        verify_version(api, name=SERVER, version=VERSION, policy=policy_load(policy_file))
+    assert caught.value.code == EXIT_NETWORK
+    capsys.readouterr()
+    # nothing listens on the discard port
+    argv = ["--registry", "http://127.0.0.1:9", "verify", SERVER, VERSION, "--policy", str(policy_file)]
+    assert main(argv) == 6
+    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
 
 
-class _Ctx:
-    """What registry/cli passes to handlers: the resolved registry and a token source."""
-
-    def registry(self) -> str:
-        return "http://registry.test"
-
-    def token(self) -> str:
-        raise RuntimeError("not logged in")
-
-
-def test_wires_into_a_parser_with_shared_global_options(tmp_path, keys, policy_file, monkeypatch):
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--registry", default=argparse.SUPPRESS)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registry")
-    parser.add_argument("--json", action="store_true")
-    cli.add_subcommands(parser.add_subparsers(required=True), [common])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_global_options_reach_the_signing_commands(tmp_path, keys, policy_file, capsys, where):
+    """--registry and --json work before or after the sub-command, as for every command."""
     atts = [_sign(tmp_path, keys["alice"]), _sign(tmp_path, keys["bob"])]
-    seen = []
+    seen: list[httpx.Request] = []
+    options = ["--registry", "http://other.test", "--json"]
+    command = ["verify", SERVER, VERSION, "--policy", str(policy_file)]
+    argv = [*options, *command] if where == "before" else [*command, *options]
+    capsys.readouterr()
+    assert main(argv, transport=_transport(MANIFEST, atts, seen)) == 0
+    assert {r.url.host for r in seen} == {"other.test"}
+    assert "authorization" not in {k.lower() for r in seen for k in r.headers}
+    report = json.loads(capsys.readouterr().out)
+    assert (report["satisfied"], report["signers"]) == (True, ["alice", "bob"])
 
-    def fake_client(args, ctx=None, *, auth=False):
-        seen.append(cli._registry_url(args, ctx))
-        return _registry(MANIFEST, atts)
 
-    monkeypatch.setattr(cli, "_client", fake_client)
-    args = parser.parse_args(["verify", SERVER, VERSION, "--policy", str(policy_file), "--json"])
-    assert args.func(args, _Ctx()) == 0
-    assert seen == ["http://registry.test"]
+def test_attest_is_anonymous_unless_a_token_is_at_hand(tmp_path, keys, monkeypatch, capsys):
+    """Not logged in: the upload goes without a token (the registry rate-limits that)."""
+    (tmp_path / "signed.json").write_text(json.dumps(_sign(tmp_path, keys["alice"])))
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json={"id": "a1", "state": "pending", "content": {}})
+
+    argv = ["--registry", REGISTRY, "attest", SERVER, VERSION, str(tmp_path / "signed.json")]
+    capsys.readouterr()
+    assert main(argv, transport=httpx.MockTransport(handler)) == 0
+    assert capsys.readouterr().out == "uploaded attestation a1 state=pending\n"
+    monkeypatch.setenv("MCP_INDEX_TOKEN", "ci-token")
+    assert main(argv, transport=httpx.MockTransport(handler)) == 0
+    assert [r.headers.get("authorization") for r in seen] == [None, "Bearer ci-token"]
+    assert json.loads(seen[0].content)["kind"] == "dsse"

@@ -14,9 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from signing import dsse
-from signing.policy import Evidence, PolicySpec, policy_check
-from signing.sigstore_verify import (
+from mcp_index_common import dsse
+from mcp_index_common.policy import Evidence, PolicySpec, policy_check
+from mcp_index_common.sigstore_verify import (
     SigstoreIdentity,
     TrustRootError,
     bundle_verify,
@@ -24,7 +24,7 @@ from signing.sigstore_verify import (
     trusted_root_load,
     verifier_for,
 )
-from signing.statements import (
+from mcp_index_common.statements import (
     REVIEW_V1,
     StatementError,
     manifest_digest,
@@ -349,6 +349,6 @@ def test_production_root_needs_no_network_and_no_cache(tmp_path):
         "HTTPS_PROXY": "http://127.0.0.1:9",
         "HTTP_PROXY": "http://127.0.0.1:9",
     }
-    code = "from signing.sigstore_verify import production_verifier; production_verifier()"
+    code = "from mcp_index_common.sigstore_verify import production_verifier; production_verifier()"
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
     assert list(tmp_path.iterdir()) == []

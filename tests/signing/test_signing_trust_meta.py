@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
@@ -11,15 +10,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.test import Client
 
+from mcp_index_cli.attestations import SigningApi, policy_from_json, sign_with_key, verify_version
+from mcp_index_cli.context import Context
+from mcp_index_cli.main import main
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
-from signing import cli, dsse, services
-from signing.client import (
-    RegistryClient,
-    policy_from_json,
-    sign_with_key,
-    statement_bytes_for,
-    verify_version,
-)
+from signing import services
 from signing.models import Attestation, Principal, TrustPolicy
 from signing.selectors import trust_meta_for_versions, versions_satisfying
 
@@ -45,6 +42,19 @@ class DjangoTransport(httpx.BaseTransport):
         return httpx.Response(
             response.status_code, content=response.content, headers={"Content-Type": response["Content-Type"]}
         )
+
+
+@pytest.fixture(autouse=True)
+def cli_not_logged_in(tmp_path, monkeypatch):
+    """The CLI finds no stored token or registry of the developer's: uploads go anonymously."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    for name in ("MCP_INDEX_REGISTRY", "MCP_INDEX_TOKEN", "MCP_INDEX_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _api(transport: httpx.BaseTransport) -> SigningApi:
+    """The CLI's signing API on the test server, through the CLI's own HTTP client."""
+    return SigningApi(Context(registry_flag="http://testserver", json=False, transport=transport))
 
 
 @pytest.fixture
@@ -159,9 +169,7 @@ def test_client_verifies_through_the_real_api_with_an_exported_policy(
     setup, client, django_capture_on_commit_callbacks, tmp_path, key_file
 ):
     keys, versions = setup
-    registry = RegistryClient(
-        "http://testserver", transport=DjangoTransport(client, django_capture_on_commit_callbacks)
-    )
+    registry = _api(DjangoTransport(client, django_capture_on_commit_callbacks))
     statement = statement_bytes_for(server_name=NAME, version="1.0.3", sha256=versions[3].digest)
     for who in ("alice", "bob"):
         record = registry.upload(
@@ -231,29 +239,15 @@ def test_catalog_requiring_two_of_three_sees_a_version_after_the_second_signer(
 
 
 def test_cli_sign_attest_verify_round_trip(
-    setup, client, django_capture_on_commit_callbacks, tmp_path, key_file, monkeypatch, capsys
+    setup, client, django_capture_on_commit_callbacks, tmp_path, key_file, capsys
 ):
     keys, versions = setup
     transport = DjangoTransport(client, django_capture_on_commit_callbacks)
-    monkeypatch.setattr(
-        cli, "_client", lambda *a, **k: RegistryClient("http://testserver", transport=transport)
-    )
-    parser = argparse.ArgumentParser()
-    cli.add_subcommands(parser.add_subparsers(required=True))
 
     def run(*argv: str) -> int:
-        args = parser.parse_args(list(argv))
-        return args.func(args)
+        return main(["--registry", "http://testserver", *argv], transport=transport)
 
-    (tmp_path / "policy.json").write_text(
-        json.dumps(
-            registry_policy := RegistryClient("http://testserver", transport=transport)._json(
-                transport.handle_request(
-                    httpx.Request("GET", "http://testserver/v0.1/x/io.mcpindex/policies/two")
-                )
-            )
-        )
-    )
+    (tmp_path / "policy.json").write_text(json.dumps(registry_policy := _api(transport).policy("two")))
     assert registry_policy["threshold"] == 2
     assert run("verify", NAME, "1.0.2", "--policy", str(tmp_path / "policy.json")) == 3
     for who in ("alice", "carol"):

@@ -13,9 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from mcp_index_common import dsse
+from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
-from signing import dsse, services
-from signing.client import statement_bytes_for
+from signing import services
 from signing.models import Principal, TrustPolicy
 
 pytestmark = pytest.mark.django_db
