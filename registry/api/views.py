@@ -20,7 +20,7 @@ from registry import services
 from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem
 from registry.api.render import entries_json, entry_json, entry_response, json_response
-from registry.auth.jwt import issue_token
+from registry.auth.jwt import ANONYMOUS_METHOD, anonymous_subject, issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
 
@@ -188,8 +188,9 @@ class AuthNoneView(RegistryView):
             raise Problem(404, "Anonymous authentication is disabled on this registry "
                           "(set MCP_INDEX_ANONYMOUS_AUTH=1 to enable it)")
         pattern = f"{ANONYMOUS_NAMESPACE}/*"
-        issued = issue_token(auth_method="none", subject="anonymous",
+        subject = anonymous_subject()
+        issued = issue_token(auth_method=ANONYMOUS_METHOD, subject=subject,
                              permissions=[Permission(PUBLISH, pattern), Permission(EDIT, pattern)])
-        services.audit_record(actor="none:anonymous", action="registry.auth.login",
+        services.audit_record(actor=f"{ANONYMOUS_METHOD}:{subject}", action="registry.auth.login",
                               target=pattern, data={"method": "none"})
         return json_response(json.dumps(issued.as_response()))
