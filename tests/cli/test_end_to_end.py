@@ -39,6 +39,7 @@ def fetch_version(registry_url: str, version: str) -> dict[str, Any]:
     return response.json()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_login_publish_duplicate_status_whoami(cli, registry_url, example, tmp_path):
     assert cli("login", "none").code == 0

@@ -29,9 +29,11 @@ from curation.models import SyncRun, Upstream
 from curation.sync import SyncReport, upstream_sync
 from curation.sync.checkpoint import SyncCheckpoint
 from curation.tasks import upstreams_sync_due_task
-from tests.conftest import Api, bearer
-from tests.curation.conftest import make_upstream, snapshot
-from tests.curation.fake_upstream import OFFICIAL, FakeRegistry
+from tests.support.api import Api
+from tests.support.data import snapshot
+from tests.support.factories import UpstreamFactory
+from tests.support.fake_upstream import OFFICIAL, FakeRegistry
+from tests.support.tokens import bearer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -106,7 +108,7 @@ def assert_no_run_left_running() -> None:
 # --- cursors: any string an upstream sends comes back to it unchanged ---------------------
 
 def test_the_stored_checkpoint_keeps_any_cursor(fake_registry):
-    upstream = make_upstream(fake_registry)
+    upstream = UpstreamFactory(base_url=fake_registry.url)
     begun = SyncCheckpoint.begin(mode="full", walk=1, started_at=timezone.now(), since=None)
     for cursor in [*HOSTILE.values(), *random_strings(300)]:
         cp = begun.advanced(cursor=cursor, max_updated=timezone.now())
@@ -118,7 +120,7 @@ def test_the_stored_checkpoint_keeps_any_cursor(fake_registry):
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_any_cursor_round_trips(client, fake_registry, kind):
     fake_registry.cursor_style = lambda real: HOSTILE[kind] + real
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     report = sync()
     assert report.state == "succeeded", report.error
     assert report.pages == -(-len(fake_registry.entries) // 100)
@@ -129,7 +131,7 @@ def test_any_cursor_round_trips(client, fake_registry, kind):
 def test_random_cursors_round_trip(client, fake_registry):
     strings = iter(random_strings(50))
     fake_registry.cursor_style = lambda real: next(strings) + real
-    make_upstream(fake_registry, page_size=10)
+    UpstreamFactory(base_url=fake_registry.url, page_size=10)
     report = sync()
     assert report.state == "succeeded", report.error
     assert fake_registry.cursors_round_trip()
@@ -141,7 +143,7 @@ def test_random_cursors_round_trip(client, fake_registry):
 def test_a_hostile_cursor_survives_in_the_checkpoint(client, fake_registry, kind):
     """Stopped after a page, the stored checkpoint resumes with the very same cursor."""
     fake_registry.cursor_style = lambda real: HOSTILE[kind] + real
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     for _ in range(5):
         fake_registry.fault("status", 502)
@@ -173,7 +175,7 @@ def test_a_cursor_loop_stops_the_run_then_a_fixed_upstream_resumes(client, fake_
                                                                    misbehaviour):
     setattr(fake_registry, misbehaviour, True)
     fake_registry.request_budget = 40
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     report = sync()
     assert_stopped_on_a_loop(report, fake_registry)
     setattr(fake_registry, misbehaviour, False)
@@ -186,7 +188,7 @@ def test_a_cursor_loop_stops_the_run_then_a_fixed_upstream_resumes(client, fake_
 def test_the_same_page_under_fresh_cursors_stops_the_run(client, fake_registry):
     fake_registry.ignore_cursor = fake_registry.nonce_cursors = True
     fake_registry.request_budget = 40
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     report = sync()
     assert_stopped_on_a_loop(report, fake_registry)
     assert "repeats an earlier page" in report.error
@@ -198,7 +200,7 @@ def test_the_same_page_under_fresh_cursors_stops_the_run(client, fake_registry):
 
 def test_a_cursor_pointing_at_its_own_page_stops_the_run(fake_registry):
     fake_registry.request_budget = 40
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     first = fake_registry._cursor_after(sorted(fake_registry.entries)[99])
     for _ in range(40):
@@ -211,7 +213,7 @@ def test_a_cursor_pointing_at_its_own_page_stops_the_run(fake_registry):
 def test_a_loop_spanning_a_resume_is_still_caught(client, fake_registry):
     """The checkpoint remembers the walk's cursors: a resumed run recognises them."""
     fake_registry.request_budget = 60
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     for _ in range(3):
         fake_registry.fault("ok")
     for _ in range(5):
@@ -225,7 +227,7 @@ def test_a_loop_spanning_a_resume_is_still_caught(client, fake_registry):
 
 def test_endless_empty_pages_stop_the_run(fake_registry):
     fake_registry.request_budget = 60
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     for n in range(50):
         fake_registry.fault("raw", json.dumps({"servers": [], "metadata": {
@@ -261,7 +263,7 @@ def timezone_offset(hours: int) -> dt_timezone:
 def test_every_date_form_is_an_aware_utc_time(client, fake_registry, form):
     header, meant = _http_dates()[form]
     fake_registry.date_header = header
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     for _ in range(5):
         fake_registry.fault("status", 502)
@@ -282,7 +284,7 @@ def test_every_date_form_is_an_aware_utc_time(client, fake_registry, form):
 
 
 def test_retry_after_as_a_minus_zero_date_is_honoured(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     later = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None)
     fake_registry.fault("status", 429, format_datetime(later))
     started = time.monotonic()
@@ -359,7 +361,7 @@ def add_variants(registry: FakeRegistry, kinds: dict[str, Any]) -> dict[str, tup
 def test_bad_entries_are_rejected_with_reasons_and_their_pages_kept(client, fake_registry):
     spoiled = add_variants(fake_registry, SPOILED)
     odd = add_variants(fake_registry, ODD)
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     report = sync()
     assert report.state == "succeeded", report.error
     assert report.rejected == len(SPOILED)
@@ -379,7 +381,7 @@ def test_bad_entries_are_rejected_with_reasons_and_their_pages_kept(client, fake
 def test_rejections_are_listed_where_runs_are_shown(client, fake_registry):
     add_variants(fake_registry, {"nul-in-the-name": SPOILED["nul-in-the-name"],
                                  "surrogate-title": SPOILED["surrogate-title"]})
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     sync()
     admin = Api(client, prefix="")
     admin.token = bearer(["*"])
@@ -392,7 +394,7 @@ def test_rejections_are_listed_where_runs_are_shown(client, fake_registry):
 
 def test_a_long_incompressible_description_is_stored_and_found(client, fake_registry):
     key = add_variants(fake_registry, {"desc": ODD["3kb-incompressible-description"]})["desc"]
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     assert sync().state == "succeeded"
     response = client.get("/v0.1/servers", {"search": incompressible(3000)[:12]})
     assert [s["server"]["name"] for s in response.json()["servers"]] == [key[0]]
@@ -404,7 +406,7 @@ def test_a_long_incompressible_description_is_stored_and_found(client, fake_regi
 @pytest.mark.parametrize("fault", [("cut",), ("reset",), ("status", 500), ("status", 429, 1),
                                    ("sleep", 3.0)], ids=lambda f: "-".join(map(str, f)))
 def test_a_passing_fault_is_retried(client, fake_registry, fault):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     fake_registry.fault(*fault)
     report = sync()
@@ -421,7 +423,7 @@ def test_a_passing_fault_is_retried(client, fake_registry, fault):
 def test_a_lasting_fault_fails_the_run_after_bounded_retries(client, fake_registry, settings,
                                                              fault, says):
     settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS = 0.2
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     for _ in range(settings.MCP_INDEX_SYNC_RETRIES + 1):
         fake_registry.fault(*fault)
@@ -441,7 +443,7 @@ def test_a_lasting_fault_fails_the_run_after_bounded_retries(client, fake_regist
     b'{"servers": [\xff\xfe]}', b"\xef\xbb\xbf{",
 ], ids=["text", "html", "empty", "no-array", "cursor-type", "deep", "bad-utf8", "bom"])
 def test_an_unparseable_page_fails_the_run_cleanly(client, fake_registry, body):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     fake_registry.fault("raw", body)
     report = sync()
@@ -460,7 +462,7 @@ def test_an_unparseable_page_fails_the_run_cleanly(client, fake_registry, body):
      "surrogate"),
 ], ids=["nested-beyond-the-parser", "invalid-utf8"])
 def test_an_entry_the_parser_chokes_on_is_rejected_alone(client, fake_registry, raw, why):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("splice", raw)
     report = sync()
     assert report.state == "succeeded", report.error
@@ -473,7 +475,7 @@ def test_an_entry_the_parser_chokes_on_is_rejected_alone(client, fake_registry, 
 def test_a_trickled_page_is_abandoned_at_its_deadline_and_retried(client, fake_registry,
                                                                  settings):
     settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS = 0.5  # a page must arrive within 4 x this
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("trickle", 15)
     started = time.monotonic()
     report = sync()
@@ -484,7 +486,7 @@ def test_a_trickled_page_is_abandoned_at_its_deadline_and_retried(client, fake_r
 
 def test_an_endless_body_stops_at_the_size_limit(fake_registry, monkeypatch):
     monkeypatch.setattr("curation.sync.fetch.MAX_PAGE_BYTES", 1_000_000)
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("endless", 200_000_000)
     started = time.monotonic()
     report = sync()
@@ -496,7 +498,7 @@ def test_an_endless_body_stops_at_the_size_limit(fake_registry, monkeypatch):
 @pytest.mark.parametrize("error", [RuntimeError("boom"), SystemExit(3)], ids=["error", "exit"])
 def test_an_unexpected_error_fails_the_run_and_is_raised(client, fake_registry, monkeypatch,
                                                          error):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     calls = []
 
     def failing(*, names):
@@ -517,7 +519,7 @@ def test_an_unexpected_error_fails_the_run_and_is_raised(client, fake_registry, 
 
 
 def test_a_stale_running_run_is_closed_even_if_its_upstream_never_syncs_again(fake_registry):
-    upstream = make_upstream(fake_registry, enabled=False)
+    upstream = UpstreamFactory(base_url=fake_registry.url, enabled=False)
     stale = SyncRun.objects.create(upstream=upstream, mode="incremental")
     upstreams_sync_due_task()
     stale.refresh_from_db()
@@ -532,7 +534,7 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(client):
     registry = FakeRegistry(snapshot(400)).start()
     rng = random.Random(12)
     try:
-        make_upstream(registry, page_size=20)
+        UpstreamFactory(base_url=registry.url, page_size=20)
         registry.delay = 0.05
         db = connection.settings_dict
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings",

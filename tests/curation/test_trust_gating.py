@@ -26,8 +26,9 @@ from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
 from signing import services
 from signing.models import Principal, TrustPolicy, TrustRoot
-from tests.conftest import Api, bearer
-from tests.signing.fakesigstore import FakeSigstore
+from tests.support.api import Api
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.deploy.conftest import DEPLOY, ROOT, app_env
+from tests.support.data import ROOT
+from tests.support.deploy import DEPLOY, app_env
 
 
 @dataclass

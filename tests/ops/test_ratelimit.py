@@ -14,7 +14,8 @@ from ops.ratelimit import Rate
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import PUBLISH, Permission
 from registry.services import token_create, token_revoke
-from tests.conftest import bearer, manifest
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from registry.models import ServerVersion
-from tests.conftest import manifest
-from tests.proofs.loopback import Reply
+from tests.support.loopback import Reply
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,9 @@ from django.core.management import call_command
 
 from registry.models import ApiToken, AuditEvent, ServerVersion
 from registry.services import token_create
-from tests.conftest import Api, bearer, manifest
+from tests.support.api import Api
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

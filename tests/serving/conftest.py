@@ -12,7 +12,7 @@ from mcp_index_common import dsse
 from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
 from signing import services as signing_services
-from signing.models import Principal
+from tests.support.factories import KeyPrincipalFactory
 
 
 @pytest.fixture
@@ -20,9 +20,7 @@ def sign(django_capture_on_commit_callbacks) -> Callable[[ServerVersion], None]:
     """Give a version a verified DSSE attestation by a known principal (`sec`)."""
     key = ed25519.Ed25519PrivateKey.generate()
     with django_capture_on_commit_callbacks(execute=True):
-        signing_services.principal_save(principal=Principal(
-            slug="sec", display_name="Security", kind=Principal.KEY,
-            public_key_pem=dsse.public_key_pem(key)), actor="test:admin")
+        KeyPrincipalFactory(slug="sec", display_name="Security", key=key)
 
     def _sign(sv: ServerVersion) -> None:
         payload = statement_bytes_for(server_name=sv.name, version=sv.version, sha256=sv.digest)

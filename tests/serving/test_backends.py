@@ -14,13 +14,14 @@ from django.db import connection
 
 from curation.models import CatalogOverlay
 from curation.selectors import CatalogRef, catalog_resolve
-from curation.services.catalogs import catalog_create, catalog_overlay_set, catalog_pin
+from curation.services.catalogs import catalog_overlay_set, catalog_pin
 from registry.models import ServerVersion
-from registry.services import version_ingest, version_publish, version_set_status
+from registry.services import version_ingest, version_set_status
 from serving import orm, sql
 from serving.query import ListQuery
 from serving.rows import REMOVED_MESSAGE
-from tests.conftest import SNAPSHOT, load_json, manifest
+from tests.support.data import SNAPSHOT, load_json
+from tests.support.factories import CatalogFactory, ServerVersionFactory
 
 pytestmark = pytest.mark.django_db
 ALL = CatalogRef("all", None)
@@ -34,7 +35,7 @@ def mixed(sign: Callable[[ServerVersion], None]) -> None:
     for entry in load_json(SNAPSHOT)[:300]:
         version_ingest(entry=entry, origin="official")
     for version in ["1.0.0", "1.1.0", "2.0.0-rc.1"]:
-        version_publish(document=manifest("io.github.acme/db", version), actor="t")
+        ServerVersionFactory(name="io.github.acme/db", version=version, actor="t")
     version_set_status(name="io.github.acme/db", version="1.0.0", status="deprecated",
                        message="use 1.1", actor="t")
     sign(ServerVersion.objects.get(name="io.github.acme/db", version="1.1.0"))
@@ -51,7 +52,7 @@ def corp(mixed, django_capture_on_commit_callbacks) -> CatalogRef:
     """A catalog of everything with an overlay of acme/db and a pin of its 1.1.0 (so its other
     versions left the catalog and are served as deleted there)."""
     with django_capture_on_commit_callbacks(execute=True):
-        catalog = catalog_create(slug="corp", fields={}, actor="t")
+        catalog = CatalogFactory(slug="corp", actor="t")
     catalog_overlay_set(catalog=catalog, name="io.github.acme/db", tags=["db"], notes="n",
                         featured=True, install_notes="", actor="t")
     catalog_pin(catalog=catalog, name="io.github.acme/db", version="1.1.0", note="", actor="t")
@@ -80,6 +81,7 @@ QUERIES = ["/v0.1/servers", "/v0.1/servers?limit=100", "/v0.1/servers?include_de
            "/c/all/v0.1/servers/io.github.acme%2Fdb/versions/1.1.0"]
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 @pytest.mark.parametrize("path", QUERIES)
 def test_sql_reads_match_the_orm(client, settings, mixed, path):
     fast, oracle = both(client, settings, path)
@@ -99,10 +101,12 @@ def walk_both(client, settings, base: str) -> int:
             return pages
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_cursor_walks_match(client, settings, mixed):
     assert walk_both(client, settings, "/v0.1/servers?include_deleted=true&limit=37") > 3
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_fractions_are_formatted_like_go(client, settings, mixed):
     fast, _ = both(client, settings, "/v0/servers/io.github.acme%2Fdb/versions")
     published = sorted(i["_meta"]["io.modelcontextprotocol.registry/official"]["publishedAt"]
@@ -128,6 +132,7 @@ CATALOG_MISSING = {"/c/corp/v0.1/servers/io.github.acme%2Fdb/versions/1.0.0",
                    "/c/corp/v0.1/servers/io.github.acme%2Fnope/versions"}
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 @pytest.mark.parametrize("path", CATALOG_QUERIES)
 def test_catalog_sql_reads_match_the_orm(client, settings, corp, path):
     fast, oracle = both(client, settings, path)
@@ -136,6 +141,7 @@ def test_catalog_sql_reads_match_the_orm(client, settings, corp, path):
     assert json.dumps(fast) == json.dumps(oracle)
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_catalog_cursor_walks_match(client, settings, corp):
     assert walk_both(client, settings, "/c/corp/v0.1/servers?include_deleted=true&limit=41") > 3
 
@@ -149,6 +155,7 @@ SHAPES = [ListQuery(), ListQuery(limit=100), ListQuery(limit=100, include_delete
           ListQuery(after=("io.github.m", ""), limit=100)]
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_rows_match_for_every_shape_and_scope(corp):
     """Row for row: the same EntryRow values, flags (attested, overlaid, pinned) included."""
     seen = set()
@@ -169,6 +176,7 @@ def test_rows_match_for_every_shape_and_scope(corp):
     assert seen == {"attested", "overlaid", "pinned", "removed"}  # every special case was met
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
     settings.MCP_INDEX_RESPONSE_CACHE = False
 
@@ -192,6 +200,7 @@ def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
     assert len(prepared()) == before + 2
 
 
+@pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_catalog_reads_are_prepared_too(client, settings, corp):
     settings.MCP_INDEX_RESPONSE_CACHE = False
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from registry.models import ServerVersion
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 TRUST = "io.mcpindex/trust"

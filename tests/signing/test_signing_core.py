@@ -31,8 +31,8 @@ from mcp_index_common.statements import (
     pae,
     statement_parse,
 )
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER, SERVER, VERSION
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER, SERVER, VERSION
 
 # Apache-2.0 test asset from sigstore-python (a real public-good bundle).
 PUBLIC = Path(__file__).parent / "data"

@@ -26,8 +26,9 @@ from registry.models import ServerVersion
 from signing import services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
 from signing.selectors import policy_evaluate
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER
+from tests.support.factories import KeyPrincipalFactory, TrustPolicyFactory
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,13 +124,9 @@ def _attest(sv: ServerVersion, key: Any) -> None:
 def world(publish, keys) -> dict[str, Principal]:
     """Six versions, each signed by alice and bob; carol signed the first three; catalog
     `vetted` requires policy `two` (2 of alice, bob, carol) and lists all six."""
-    principals = {
-        s: services.principal_save(principal=Principal(
-            slug=s, display_name=s.title(), kind=Principal.KEY,
-            public_key_pem=dsse.public_key_pem(k)), actor=ACTOR)
-        for s, k in keys.items()}
-    services.policy_save(policy=TrustPolicy(slug="two", title="2 of 3", threshold=2),
-                         principals=principals.values(), actor=ACTOR)
+    principals = {s: KeyPrincipalFactory(slug=s, key=k, actor=ACTOR) for s, k in keys.items()}
+    TrustPolicyFactory(slug="two", title="2 of 3", threshold=2, principals=principals.values(),
+                       actor=ACTOR)
     for i in range(6):
         publish(NAME, f"1.0.{i}")
         sv = ServerVersion.objects.get(name=NAME, version=f"1.0.{i}")
