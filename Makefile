@@ -17,7 +17,8 @@ FAST_MARKERS ?= not e2e and not deploy and not slow
 .DEFAULT_GOAL := help
 
 .PHONY: help
-help: ## Show this help
+help: ## Show this help (the tree: README "Layout", docs/architecture.md)
+	@echo "MCP Index. Code: mcp_index_common/ ops/ registry/ signing/ curation/ serving/ web/ mcp_index_cli/"
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
