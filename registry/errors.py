@@ -52,3 +52,10 @@ class Conflict(RegistryError):
 
     status = 409
     title = "Conflict"
+
+
+class IdempotencyKeyReused(RegistryError):
+    """An Idempotency-Key sent again with a different request body (422)."""
+
+    status = 422
+    title = "Unprocessable Entity"

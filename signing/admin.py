@@ -1,4 +1,5 @@
-"""Django admin for trust roots, principals, trust policies and attestations."""
+"""Django admin for trust roots, principals, trust policies and attestations (saves and
+deletes through `signing.services`, audited)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from registry.admin import ServiceAdmin, admin_actor
 from signing import services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-
-
-def _actor(request: HttpRequest) -> str:
-    return f"admin:{request.user}"
 
 
 class TrustRootForm(forms.ModelForm):
@@ -37,13 +35,16 @@ class TrustRootForm(forms.ModelForm):
 
 
 @admin.register(TrustRoot)
-class TrustRootAdmin(admin.ModelAdmin):
+class TrustRootAdmin(ServiceAdmin):
     form = TrustRootForm
     list_display = ("slug", "name", "kind", "is_active", "updated_at")
     list_filter = ("kind", "is_active")
 
     def save_model(self, request: HttpRequest, obj: TrustRoot, form: Any, change: bool) -> None:
-        services.trust_root_save(root=obj, actor=_actor(request))
+        services.trust_root_save(root=obj, actor=admin_actor(request))
+
+    def delete_model(self, request: HttpRequest, obj: TrustRoot) -> None:
+        services.trust_root_delete(root=obj, actor=admin_actor(request))
 
 
 class PrincipalForm(forms.ModelForm):
@@ -72,31 +73,36 @@ class PrincipalForm(forms.ModelForm):
 
 
 @admin.register(Principal)
-class PrincipalAdmin(admin.ModelAdmin):
+class PrincipalAdmin(ServiceAdmin):
     form = PrincipalForm
     list_display = ("slug", "display_name", "kind", "trust_root", "subject", "keyid", "expires_at")
     list_filter = ("kind", "trust_root")
     search_fields = ("slug", "display_name", "subject", "keyid")
 
     def save_model(self, request: HttpRequest, obj: Principal, form: Any, change: bool) -> None:
-        services.principal_save(principal=obj, actor=_actor(request))
+        services.principal_save(principal=obj, actor=admin_actor(request))
 
     def delete_model(self, request: HttpRequest, obj: Principal) -> None:
-        services.principal_delete(principal=obj, actor=_actor(request))
+        services.principal_delete(principal=obj, actor=admin_actor(request))
 
 
 @admin.register(TrustPolicy)
-class TrustPolicyAdmin(admin.ModelAdmin):
+class TrustPolicyAdmin(ServiceAdmin):
     list_display = ("slug", "title", "threshold", "updated_at")
     filter_horizontal = ("principals",)
 
     def save_model(self, request: HttpRequest, obj: TrustPolicy, form: Any, change: bool) -> None:
-        # Principals are many-to-many: the admin saves them in save_related, after this.
-        services.policy_save(policy=obj, principals=None, actor=_actor(request))
+        # One call with the principals (ServiceAdmin.save_related does not save_m2m), so the
+        # audit event lists the principals the policy now has.
+        services.policy_save(policy=obj, principals=form.cleaned_data["principals"],
+                             actor=admin_actor(request))
+
+    def delete_model(self, request: HttpRequest, obj: TrustPolicy) -> None:
+        services.policy_delete(policy=obj, actor=admin_actor(request))
 
 
 @admin.register(Attestation)
-class AttestationAdmin(admin.ModelAdmin):
+class AttestationAdmin(ServiceAdmin):
     list_display = ("pk", "version", "kind", "state", "predicate_type", "verdict", "signer", "verified_at")
     list_filter = ("state", "kind", "predicate_type")
     search_fields = ("version__name", "signer", "submitted_by")
@@ -107,6 +113,12 @@ class AttestationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # attestations arrive through the API, where they are checked
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # what is stored is what was verified: re-verify instead
+
+    def delete_model(self, request: HttpRequest, obj: Attestation) -> None:
+        services.attestation_delete(attestation=obj, actor=admin_actor(request))
 
     @admin.action(description="Re-verify selected attestations now")
     def reverify(self, request: HttpRequest, queryset: Any) -> None:

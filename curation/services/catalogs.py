@@ -36,7 +36,14 @@ RULE_FIELDS = {"action", "name_pattern", "namespace", "source", "registry_type",
                "kind", "repository_host", "status", "schema_valid", "trust_policy", "note"}
 
 
-def _clean_catalog(fields: dict[str, Any]) -> dict[str, Any]:
+def catalog_slug_check(slug: str) -> None:
+    """A new catalog's slug: a lowercase slug other than the built-in `all`."""
+    if not isinstance(slug, str) or not _SLUG.match(slug) or slug == BUILTIN_SLUG:
+        raise RegistryError("catalog slug must be a lowercase slug other than 'all'")
+
+
+def catalog_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Catalog settings checked (RegistryError on an unknown field or a bad value)."""
     unknown = set(fields) - CATALOG_FIELDS
     if unknown:
         raise RegistryError(f"unknown catalog fields: {', '.join(sorted(unknown))}")
@@ -63,13 +70,12 @@ def _bump(catalog: Catalog) -> None:
 @transaction.atomic
 def catalog_create(*, slug: str, fields: dict[str, Any], actor: str) -> Catalog:
     """A new catalog; its membership is built after commit."""
-    if not _SLUG.match(slug) or slug == BUILTIN_SLUG:
-        raise RegistryError("catalog slug must be a lowercase slug other than 'all'")
+    catalog_slug_check(slug)
     if Catalog.objects.filter(slug=slug).exists():
         raise RegistryError(f"catalog {slug} already exists")
     top = ServerVersion.objects.aggregate(m=Max("id"))["m"] or 0
     catalog = Catalog.objects.create(slug=slug, watermark_id=top, watermark_at=timezone.now(),
-                                     **_clean_catalog(fields))
+                                     **catalog_fields_clean(fields))
     audit_record(actor=actor, action="curation.catalog.created", target=f"catalog:{slug}",
                  data=fields)
     enqueue_rebuild(catalog.pk)
@@ -79,7 +85,7 @@ def catalog_create(*, slug: str, fields: dict[str, Any], actor: str) -> Catalog:
 @transaction.atomic
 def catalog_update(*, catalog: Catalog, fields: dict[str, Any], actor: str) -> Catalog:
     """Change settings; membership is rebuilt when sources, actions, mode or policy change."""
-    cleaned = _clean_catalog(fields)
+    cleaned = catalog_fields_clean(fields)
     for key, value in cleaned.items():
         setattr(catalog, key, value)
     catalog.save()
@@ -90,7 +96,8 @@ def catalog_update(*, catalog: Catalog, fields: dict[str, Any], actor: str) -> C
     return catalog
 
 
-def _clean_rule(raw: Any, position: int) -> CatalogRule:
+def catalog_rule_clean(raw: Any, position: int) -> CatalogRule:
+    """One rule of a rule list checked and built (unsaved); RegistryError if it is bad."""
     if not isinstance(raw, dict):
         raise RegistryError(f"rule {position}: must be an object")
     unknown = set(raw) - RULE_FIELDS
@@ -114,7 +121,7 @@ def catalog_rules_replace(*, catalog: Catalog, rules: list[Any], actor: str) -> 
     """Replace the ordered rule list (first match wins) and rebuild after commit."""
     if not isinstance(rules, list) or len(rules) > 500:
         raise RegistryError("rules must be a list of at most 500 rules")
-    cleaned = [_clean_rule(raw, i) for i, raw in enumerate(rules)]
+    cleaned = [catalog_rule_clean(raw, i) for i, raw in enumerate(rules)]
     catalog.rules.all().delete()
     for rule in cleaned:
         rule.catalog = catalog
@@ -126,6 +133,12 @@ def catalog_rules_replace(*, catalog: Catalog, rules: list[Any], actor: str) -> 
     return created
 
 
+def catalog_pin_check(*, name: str, version: str) -> None:
+    """A pin must name an existing version (NotFound otherwise)."""
+    if not ServerVersion.objects.filter(name=name, version=version).exists():
+        raise NotFound(f"{name} has no version {version}")
+
+
 @transaction.atomic
 def catalog_pin(*, catalog: Catalog, name: str, version: str | None, note: str, actor: str
                 ) -> CatalogPin | None:
@@ -134,8 +147,7 @@ def catalog_pin(*, catalog: Catalog, name: str, version: str | None, note: str, 
         CatalogPin.objects.filter(catalog=catalog, name=name).delete()
         pin = None
     else:
-        if not ServerVersion.objects.filter(name=name, version=version).exists():
-            raise NotFound(f"{name} has no version {version}")
+        catalog_pin_check(name=name, version=version)
         pin, _ = CatalogPin.objects.update_or_create(catalog=catalog, name=name,
                                                      defaults={"version": version,
                                                                "note": note[:500]})
@@ -145,13 +157,19 @@ def catalog_pin(*, catalog: Catalog, name: str, version: str | None, note: str, 
     return pin
 
 
+def overlay_tags_clean(tags: Any) -> list[str]:
+    """Overlay tags: a list of at most 50 strings of 1 to 50 characters."""
+    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 50 for t in tags) \
+            or len(tags) > 50:
+        raise RegistryError("tags must be a list of at most 50 short strings")
+    return tags
+
+
 @transaction.atomic
 def catalog_overlay_set(*, catalog: Catalog, name: str, tags: list[str], notes: str,
                         featured: bool, install_notes: str, actor: str) -> CatalogOverlay:
     """Annotate a server in a catalog; its entries' catalog timestamps move so mirrors see it."""
-    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 50 for t in tags) \
-            or len(tags) > 50:
-        raise RegistryError("tags must be a list of at most 50 short strings")
+    overlay_tags_clean(tags)
     overlay, _ = CatalogOverlay.objects.update_or_create(
         catalog=catalog, name=name,
         defaults={"tags": tags, "notes": notes, "featured": featured,
@@ -199,3 +217,23 @@ def catalog_request_rebuild(*, catalog: Catalog, actor: str) -> None:
     audit_record(actor=actor, action="curation.catalog.rebuild_requested",
                  target=f"catalog:{catalog.slug}")
     enqueue_rebuild(catalog.pk)
+
+
+@transaction.atomic
+def catalog_overlay_remove(*, overlay: CatalogOverlay, actor: str) -> None:
+    """Drop a server's annotations in a catalog; its entries' timestamps move, as on a change."""
+    catalog = overlay.catalog
+    overlay.delete()
+    CatalogEntry.objects.filter(catalog=catalog, name=overlay.name, listed=True).update(
+        updated_at=timezone.now())
+    _bump(catalog)
+    audit_record(actor=actor, action="curation.catalog.annotation_removed",
+                 target=f"catalog:{catalog.slug}:{overlay.name}")
+
+
+@transaction.atomic
+def catalog_delete(*, catalog: Catalog, actor: str) -> None:
+    """Remove a catalog with its rules, pins, overlays, decisions and entries (no versions)."""
+    audit_record(actor=actor, action="curation.catalog.deleted", target=f"catalog:{catalog.slug}",
+                 data={"entries": catalog.entries.count()})
+    catalog.delete()

@@ -17,7 +17,14 @@ UPSTREAM_FIELDS = {"base_url", "auth_header", "include_patterns", "exclude_patte
                    "interval_minutes", "priority", "enabled", "overlap_seconds", "page_size"}
 
 
-def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+def upstream_name_check(name: str) -> None:
+    """An upstream's name is the origin of what it mirrors: a lowercase slug, never `local`."""
+    if not isinstance(name, str) or not _NAME.match(name) or name == "local":
+        raise RegistryError("upstream name must be a lowercase slug (not 'local')")
+
+
+def upstream_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Upstream settings checked and normalised (RegistryError on a bad one)."""
     unknown = set(fields) - UPSTREAM_FIELDS
     if unknown:
         raise RegistryError(f"unknown upstream fields: {', '.join(sorted(unknown))}")
@@ -48,9 +55,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def upstream_save(*, name: str, fields: dict[str, Any], actor: str) -> tuple[Upstream, bool]:
     """Create or update an upstream by name; returns (upstream, created)."""
-    if not _NAME.match(name) or name == "local":
-        raise RegistryError("upstream name must be a lowercase slug (not 'local')")
-    cleaned = _clean(fields)
+    upstream_name_check(name)
+    cleaned = upstream_fields_clean(fields)
     upstream = Upstream.objects.select_for_update().filter(name=name).first()
     created = upstream is None
     if upstream is None:
@@ -73,14 +79,30 @@ def upstream_delete(*, upstream: Upstream, actor: str) -> None:
     upstream.delete()
 
 
-@transaction.atomic
-def reserved_namespace_add(*, pattern: str, reason: str, actor: str) -> ReservedNamespace:
-    """Reserve a namespace pattern: upstream entries in it are refused as conflicts."""
-    pattern = pattern.strip()
+def reserved_namespace_clean(pattern: str) -> str:
+    """A reserved namespace: a namespace or glob such as `com.acme.*` (no server part)."""
+    pattern = pattern.strip() if isinstance(pattern, str) else ""
     if not pattern or "/" in pattern or len(pattern) > 200:
         raise RegistryError("a reserved namespace is a namespace or glob such as com.acme.*")
-    reserved, _ = ReservedNamespace.objects.update_or_create(pattern=pattern,
-                                                             defaults={"reason": reason[:500]})
-    audit_record(actor=actor, action="curation.namespace.reserved", target=pattern,
-                 data={"reason": reason})
+    return pattern
+
+
+@transaction.atomic
+def reserved_namespace_add(*, pattern: str, reason: str, actor: str) -> ReservedNamespace:
+    """Reserve a namespace pattern (or change its reason): upstream entries in it are
+    refused as conflicts from the next sync on."""
+    pattern = reserved_namespace_clean(pattern)
+    reserved, created = ReservedNamespace.objects.update_or_create(
+        pattern=pattern, defaults={"reason": reason[:500]})
+    audit_record(actor=actor,
+                 action="curation.reserved_namespace." + ("added" if created else "updated"),
+                 target=f"reserved_namespace:{pattern}", data={"reason": reason[:500]})
     return reserved
+
+
+@transaction.atomic
+def reserved_namespace_remove(*, reserved: ReservedNamespace, actor: str) -> None:
+    """Lift a reservation: later syncs may mirror that namespace again."""
+    audit_record(actor=actor, action="curation.reserved_namespace.removed",
+                 target=f"reserved_namespace:{reserved.pattern}")
+    reserved.delete()

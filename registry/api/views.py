@@ -1,27 +1,28 @@
-"""The standard registry API (`/v0`, `/v0.1`): thin views over selectors and services."""
+"""The standard registry API's writes (`/v0`, `/v0.1`): thin views over services.
+
+The reads (`GET …/servers…`) are serving's (serving.api.views).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from mcp_index_common.validation import validate_manifest
-from registry import selectors, services
+from registry import services
 from registry.api.auth import BearerAuthentication, require_caller
-from registry.api.errors import Problem, registry_error_response
-from registry.api.render import entry_json, json_response
-from registry.api.responses import entries_json, entry_response, list_response
-from registry.auth.jwt import issue_token
+from registry.api.errors import Problem
+from registry.api.render import entries_json, entry_json, entry_response, json_response
+from registry.auth.jwt import ANONYMOUS_METHOD, anonymous_subject, issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
-from registry.errors import RegistryError
-from registry.models import IdempotencyRecord
+from registry.models import ServerVersion
 
 ANONYMOUS_NAMESPACE = "io.modelcontextprotocol.anonymous"
 
@@ -31,10 +32,6 @@ class RegistryView(APIView):
 
     authentication_classes = [BearerAuthentication]
 
-    def include_deleted(self, request: Request) -> bool:
-        return bool(selectors.parse_bool("include_deleted",
-                                         request.query_params.get("include_deleted")))
-
 
 def _json_object(request: Request) -> dict[str, Any]:
     data = request.data
@@ -43,29 +40,11 @@ def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-class ServerListView(RegistryView):
-    """GET /servers: keyset-paginated list with search, updated_since, version filters."""
+class VersionEditView(RegistryView):
+    """PUT /servers/{name}/versions/{version}: replace a version (needs `edit`).
 
-    def get(self, request: Request) -> HttpResponse:
-        page = selectors.list_page(selectors.parse_list_query(request.query_params))
-        return list_response(page.rows, page.next_cursor)
-
-
-class ServerVersionsView(RegistryView):
-    """GET /servers/{name}/versions: every version, newest first."""
-
-    def get(self, request: Request, name: str) -> HttpResponse:
-        rows = selectors.server_versions(name, include_deleted=self.include_deleted(request))
-        return list_response(rows)
-
-
-class ServerVersionView(RegistryView):
-    """GET one version (or `latest`); PUT replaces it (needs `edit`)."""
-
-    def get(self, request: Request, name: str, version: str) -> HttpResponse:
-        row = selectors.server_version(name, version,
-                                       include_deleted=self.include_deleted(request))
-        return entry_response(row)
+    Routed by serving.api.urls, whose read view of the same URL extends this one.
+    """
 
     def put(self, request: Request, name: str, version: str) -> HttpResponse:
         caller = require_caller(request)
@@ -73,7 +52,7 @@ class ServerVersionView(RegistryView):
             raise Problem(403, "You do not have edit permissions for this server")
         sv = services.version_edit(name=name, version=version, document=_json_object(request),
                                    actor=caller.actor)
-        return entry_response(selectors.version_row(sv))
+        return entry_response(sv)
 
 
 def _status_body(request: Request) -> tuple[str, str | None]:
@@ -101,7 +80,7 @@ class VersionStatusView(RegistryView):
         status, message = _status_body(request)
         sv = services.version_set_status(name=name, version=version, status=status,
                                          message=message, actor=actor)
-        return entry_response(selectors.version_row(sv))
+        return entry_response(sv)
 
 
 class ServerStatusView(RegistryView):
@@ -112,8 +91,50 @@ class ServerStatusView(RegistryView):
         status, message = _status_body(request)
         versions = services.server_set_status(name=name, status=status, message=message,
                                               actor=actor)
-        items = entries_json([selectors.version_row(sv) for sv in versions])
+        items = entries_json(versions)
         return json_response(f'{{"updatedCount":{len(versions)},"servers":{items}}}')
+
+
+IDEMPOTENCY_KEY_MAX = 200  # IdempotencyRecord.key
+
+
+@dataclass(frozen=True)
+class PublishInput:
+    """A publish body: a JSON object naming the server (the service validates the rest)."""
+
+    document: dict[str, Any]
+    name: str
+
+    @classmethod
+    def parse(cls, request: Request) -> PublishInput:
+        document = _json_object(request)
+        name = document.get("name")
+        if not isinstance(name, str) or not name:
+            raise Problem(422, "Failed to publish server, invalid schema: call /validate for "
+                          "details", [{"message": "name is required", "location": "body.name"}])
+        return cls(document=document, name=name)
+
+
+def idempotency_of(request: Request) -> services.Idempotency | None:
+    """The request's Idempotency-Key, if any, with the sha256 of the exact body bytes."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise Problem(400, f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters")
+    return services.Idempotency(key=key, request_hash=hashlib.sha256(request.body).hexdigest())
+
+
+def render_published(sv: ServerVersion) -> str:
+    """The publish answer: the version as every read renders it."""
+    return entry_json(sv)
+
+
+def publish_response(result: services.PublishResult) -> HttpResponse:
+    response = json_response(result.body, result.status_code)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 class PublishView(RegistryView):
@@ -121,42 +142,12 @@ class PublishView(RegistryView):
 
     def post(self, request: Request) -> HttpResponse:
         caller = require_caller(request)
-        document = _json_object(request)
-        name = document.get("name")
-        if not isinstance(name, str) or not name:
-            raise Problem(422, "Failed to publish server, invalid schema: call /validate for "
-                          "details", [{"message": "name is required", "location": "body.name"}])
-        caller.require(PUBLISH, name)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            sv = services.version_publish(document=document, actor=caller.actor)
-            return json_response(entry_json(selectors.version_row(sv)))
-        if len(key) > 200:
-            raise Problem(400, "Idempotency-Key must be at most 200 characters")
-        return self._idempotent(request, key, caller.actor, document)
-
-    def _idempotent(self, request: Request, key: str, actor: str, document: dict[str, Any]
-                    ) -> HttpResponse:
-        digest = hashlib.sha256(request.body).hexdigest()
-        record = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
-        if record is not None:
-            if record.request_hash != digest:
-                raise Problem(422, "Idempotency-Key was already used with a different request body")
-            response = json_response(record.response_body, record.status_code)
-            response["Idempotent-Replayed"] = "true"
-            return response
-        try:
-            with transaction.atomic():
-                sv = services.version_publish(document=document, actor=actor)
-                body = entry_json(selectors.version_row(sv))
-                IdempotencyRecord.objects.create(key=key, actor=actor, request_hash=digest,
-                                                 status_code=200, response_body=body)
-        except IntegrityError:
-            raise Problem(409, "A request with this Idempotency-Key is already being processed"
-                          ) from None
-        except RegistryError as exc:
-            return registry_error_response(exc)
-        return json_response(body)
+        body = PublishInput.parse(request)
+        caller.require(PUBLISH, body.name)
+        result = services.version_publish(document=body.document, actor=caller.actor,
+                                          idempotency=idempotency_of(request),
+                                          render=render_published)
+        return publish_response(result)
 
 
 class ValidateView(RegistryView):
@@ -199,8 +190,9 @@ class AuthNoneView(RegistryView):
             raise Problem(404, "Anonymous authentication is disabled on this registry "
                           "(set MCP_INDEX_ANONYMOUS_AUTH=1 to enable it)")
         pattern = f"{ANONYMOUS_NAMESPACE}/*"
-        issued = issue_token(auth_method="none", subject="anonymous",
+        subject = anonymous_subject()
+        issued = issue_token(auth_method=ANONYMOUS_METHOD, subject=subject,
                              permissions=[Permission(PUBLISH, pattern), Permission(EDIT, pattern)])
-        services.audit_record(actor="none:anonymous", action="registry.auth.login",
+        services.audit_record(actor=f"{ANONYMOUS_METHOD}:{subject}", action="registry.auth.login",
                               target=pattern, data={"method": "none"})
         return json_response(json.dumps(issued.as_response()))

@@ -25,7 +25,6 @@ from ops.middleware import UNMATCHED_ROUTE
 from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
-from tests.conftest import manifest
 from tests.fuzz.openapi_check import problems
 from tests.fuzz.seed import (
     POLICY,
@@ -38,6 +37,7 @@ from tests.fuzz.seed import (
     admin_token,
     seed,
 )
+from tests.support.manifests import manifest
 
 SITE_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/openapi.yaml", "/docs"}
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")

@@ -1,54 +1,24 @@
 """A live server for the fuzz suite: the whole stack on loopback, over the test database.
 
 One server thread (Django's LiveServerThread, as pytest-django's live_server uses) serves
-every fuzz test; the database it reads is the test database, filled by `seed()` with one
-of everything the examples in the API document name (a server with two versions, a signed
-attestation, a policy, an upstream, a public and a private catalog) and emptied again
-when the package is done. Nothing leaves the machine: names resolve to loopback only, and
-the proof and upstream endpoints point at a closed loopback port.
+every fuzz test of a pytest process; the database it reads is the test database, filled by
+tests/fuzz/seed.py with one of everything the examples in the API document name and
+emptied again when the package is done. Nothing leaves the machine: names resolve to
+loopback only, and the proof and upstream endpoints point at a closed loopback port.
 """
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
-from tests.fuzz.report import RUNS
-from tests.fuzz.seed import SERVER_SETTINGS, Seeded, admin_token, empty_database, seed
-
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _loopback_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-    """Resolve only loopback names: a fuzzed domain must not become a DNS query."""
-    name = host.decode() if isinstance(host, bytes) else str(host or "")
-    if name in ("localhost", "::1") or name.startswith("127."):
-        return _real_getaddrinfo(host, *args, **kwargs)
-    raise socket.gaierror(socket.EAI_NONAME, f"fuzz: {name!r} does not resolve off loopback")
-
-
-@dataclass
-class FuzzServer:
-    url: str
-    admin_token: str
-    current: Seeded | None = None  # what the database holds, while no test has written
-
-    @property
-    def admin_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_token}"}
-
-    def reset(self) -> Seeded:
-        """The seeded database: emptied and seeded again unless no test wrote since."""
-        if self.current is None:
-            empty_database()
-            self.current = seed()
-        return self.current
+from tests.fuzz.seed import SERVER_SETTINGS, Seeded, admin_token, empty_database
+from tests.fuzz.server import FuzzServer, loopback_getaddrinfo
 
 
 @pytest.fixture(scope="package")
@@ -57,7 +27,7 @@ def fuzz_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[FuzzS
     overrides = override_settings(**SERVER_SETTINGS)
     overrides.enable()
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket, "getaddrinfo", _loopback_getaddrinfo)
+        patch.setattr(socket, "getaddrinfo", loopback_getaddrinfo)
         server = LiveServer("127.0.0.1")
         try:
             yield FuzzServer(url=server.url, admin_token=admin_token())
@@ -77,9 +47,3 @@ def seeded(fuzz_server: FuzzServer, django_db_blocker: Any,
     params = getattr(getattr(request.node, "callspec", None), "params", {})
     if params.get("method") != "GET":
         fuzz_server.current = None
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for name, run in RUNS.items():
-        if run.tests:
-            terminalreporter.write_line(run.line(name))

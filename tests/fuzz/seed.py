@@ -19,7 +19,7 @@ from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
 from signing import services as signing_services
 from signing.models import Principal, TrustPolicy
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 
 ACTOR = "fuzz:seed"
 SERVER = "io.github.acme/weather"  # the examples in apidocs/openapi/*.yaml name these

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.support.api import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -23,13 +23,13 @@ from django.apps import apps
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import manifest
-from tests.fuzz.conftest import FuzzServer
 from tests.fuzz.hostile import Raw, describe, encode, hostile_strings, hostile_values
 from tests.fuzz.report import totals
 from tests.fuzz.seed import POLICY, PRIVATE_CATALOG, PUBLIC_CATALOG, SERVER, UPSTREAM, Seeded
+from tests.fuzz.server import FuzzServer
+from tests.support.manifests import manifest
 
-pytestmark = pytest.mark.fuzz
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
 EXAMPLES = 20
 # Every value here is a defect issue 12 lists (NUL, surrogates, huge numbers, nesting,

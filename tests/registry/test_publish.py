@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db.models.signals import post_save
 
 from mcp_index_common.validation import SUPPORTED_SCHEMAS
-from registry.models import AuditEvent, ServerVersion
-from tests.conftest import EXAMPLES, Api, bearer, load_json, manifest
+from registry.errors import IdempotencyKeyReused
+from registry.models import AuditEvent, IdempotencyRecord, ServerVersion
+from registry.services import Idempotency, PublishResult, version_publish
+from tests.support.api import Api
+from tests.support.data import EXAMPLES, load_json
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +190,75 @@ def test_failed_publish_with_idempotency_key_can_be_retried(publisher, publish):
     assert publisher.publish(doc, headers={"Idempotency-Key": "r"}).status_code == 400
     publisher.send("PATCH", "/servers/io.github.acme%2Fone/status", {"status": "deleted"})
     assert publisher.publish(doc, headers={"Idempotency-Key": "r"}).status_code == 200
+
+
+def test_idempotent_replay_is_the_stored_answer_byte_for_byte(publisher):
+    doc = manifest("io.github.acme/db")
+    first = publisher.publish(doc, headers={"Idempotency-Key": "k-2"})
+    publisher.publish(manifest("io.github.acme/db", "1.1.0"))  # 1.0.0 is no longer latest
+    again = publisher.publish(doc, headers={"Idempotency-Key": "k-2"})
+    assert again.status_code == 200 and again["Content-Type"] == "application/json"
+    assert again.content == first.content  # the first answer, not a fresh rendering
+    assert first.json()["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"] is True
+    assert "Idempotent-Replayed" not in first
+    assert IdempotencyRecord.objects.get(key="k-2").response_body == first.content.decode()
+    assert AuditEvent.objects.filter(action="registry.version.published").count() == 2
+
+
+def test_idempotency_key_errors_are_problems(publisher):
+    doc = manifest("io.github.acme/db")
+    too_long = publisher.publish(doc, headers={"Idempotency-Key": "k" * 201})
+    assert too_long.status_code == 400
+    assert too_long.json()["detail"] == "Idempotency-Key must be at most 200 characters"
+    assert publisher.publish(doc, headers={"Idempotency-Key": "k" * 200}).status_code == 200
+    reused = publisher.publish(manifest("io.github.acme/db", "2.0.0"),
+                               headers={"Idempotency-Key": "k" * 200})
+    assert reused.status_code == 422
+    assert reused["Content-Type"] == "application/problem+json"
+    assert reused.json() == {"title": "Unprocessable Entity", "status": 422,
+                             "detail": "Idempotency-Key was already used with a different "
+                                       "request body"}
+
+
+def test_a_concurrent_request_holding_the_key_gets_409_and_nothing_is_stored(publisher):
+    def competitor_commits_first(sender, instance, created, **kwargs):
+        # Runs between the replay lookup and the record insert, as a racing request would.
+        if created and instance.action == "registry.version.published":
+            IdempotencyRecord.objects.create(key="race", actor=instance.actor, request_hash="x",
+                                             status_code=200, response_body="{}")
+
+    post_save.connect(competitor_commits_first, sender=AuditEvent)
+    try:
+        response = publisher.publish(manifest("io.github.acme/db"),
+                                     headers={"Idempotency-Key": "race"})
+    finally:
+        post_save.disconnect(competitor_commits_first, sender=AuditEvent)
+    assert response.status_code == 409
+    assert response.json()["detail"] == ("A request with this Idempotency-Key is already being "
+                                         "processed")
+    assert not ServerVersion.objects.exists() and not IdempotencyRecord.objects.exists()
+
+
+def test_the_publish_service_owns_idempotency():
+    doc = manifest("io.github.acme/db")
+    key = Idempotency(key="svc", request_hash="h1")
+    first = version_publish(document=doc, actor="test:svc", idempotency=key,
+                            render=lambda sv: f'{{"id":{sv.pk}}}')
+    assert first.version is not None and not first.replayed
+    assert first.body == f'{{"id":{first.version.pk}}}'
+    again = version_publish(document=doc, actor="test:svc", idempotency=key, render=str)
+    assert again == PublishResult(body=first.body, status_code=200, version=None, replayed=True)
+    # keys belong to one actor: another may use the same key for its own request
+    other = version_publish(document=manifest("io.github.acme/other"), actor="test:other",
+                            idempotency=key, render=str)
+    assert not other.replayed and other.body == "io.github.acme/other@1.0.0"
+    with pytest.raises(IdempotencyKeyReused):
+        version_publish(document=doc, actor="test:svc",
+                        idempotency=Idempotency(key="svc", request_hash="h2"), render=str)
+    with pytest.raises(ValueError, match="renderer"):
+        version_publish(document=doc, actor="test:svc", idempotency=key)
+    plain = version_publish(document=manifest("io.github.acme/db", "2.0.0"), actor="test:svc")
+    assert plain.body == "" and plain.version is not None and plain.version.version == "2.0.0"
 
 
 def test_publish_writes_an_audit_event(publish):
