@@ -40,6 +40,9 @@ MIDDLEWARE = [
     # Outermost: request id, access log and request metrics for everything below, and the
     # answers of /healthz, /readyz and /metrics before any other middleware runs.
     "ops.middleware.RequestContextMiddleware",
+    # The URL boundary: NUL, lone surrogates and control characters in the path or query
+    # are refused with 400 before anything else reads them.
+    "ops.middleware.InputBoundaryMiddleware",
     "registry.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# DEBUG pages escape lone surrogates instead of failing to encode (ops/debug.py).
+DEFAULT_EXCEPTION_REPORTER = "ops.debug.EncodableExceptionReporter"
 
 TEMPLATES = [
     {
@@ -134,7 +139,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_INDEX_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Every body through the input boundary (mcp_index_common.input): NUL, lone surrogates,
+    # numbers outside ±(2^53-1) and nesting over 64 are refused with 400 problem+json.
+    "DEFAULT_PARSER_CLASSES": ["ops.parsers.StrictJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
