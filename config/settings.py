@@ -136,6 +136,9 @@ STORAGES = {
 # Request bodies: everything above this is refused with 413 before a view reads it.
 MCP_INDEX_MAX_BODY_BYTES = env_int("MCP_INDEX_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_INDEX_MAX_BODY_BYTES
+# Form fields per request: the rules editor posts 14 per rule, up to 500 rules. More is
+# refused with the 400 page before any form is built.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -106,7 +106,7 @@ def _child(location: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{location}[{key}]"
     if _KEY.match(key):
-        return f"{location}.{key}"
+        return f"{location}.{key}" if location else key
     return f"{location}[{json.dumps(key)}]"  # escaped: a key may hold anything
 
 

@@ -9,6 +9,7 @@ gunicorn kills it. These reporters escape what cannot be encoded (`\\ud800`) ins
 
 from __future__ import annotations
 
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter
 
 
@@ -20,8 +21,9 @@ def encodable(text: str) -> str:
 class EncodableExceptionReporter(ExceptionReporter):
     """Django's reporter, its HTML and text pages always encodable (DEFAULT_EXCEPTION_REPORTER)."""
 
-    def get_traceback_html(self) -> str:
-        return encodable(str(super().get_traceback_html()))
+    # Escaping a surrogate adds only backslashes and hex digits: still the same safe markup.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(encodable(super().get_traceback_html()))  # noqa: S308
 
-    def get_traceback_text(self) -> str:
-        return encodable(str(super().get_traceback_text()))
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(encodable(super().get_traceback_text()))  # noqa: S308

@@ -173,6 +173,6 @@ class InputBoundaryMiddleware:
         message = f"The URL {location} {reason}"
         if is_api_path(request.path):
             return problem_response(400, message, [{"message": reason, "location": location}])
-        handler = get_resolver(get_urlconf()).resolve_error_handler(400)
-        response: HttpResponseBase = handler(request, exception=SuspiciousOperation(message))
-        return response
+        handler: Callable[..., HttpResponseBase] = (
+            get_resolver(get_urlconf()).resolve_error_handler(400))
+        return handler(request, exception=SuspiciousOperation(message))

@@ -7,11 +7,12 @@ deeper than MAX_DEPTH; the recursive decoder never runs on such a text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import JSONParser
 
 from mcp_index_common.input import InputRefused, MalformedJson, parse_json
 
@@ -25,13 +26,15 @@ class BodyRefused(ParseError):
         self.reason = refused.reason
 
 
-class StrictJSONParser(BaseParser):
-    """application/json through the input boundary (400 problem+json on refusal)."""
+class StrictJSONParser(JSONParser):
+    """application/json through the input boundary (400 problem+json on refusal).
 
-    media_type = "application/json"
+    A JSONParser subclass, so DRF hands it a copy of `request.body` and the view can still
+    read the exact bytes afterwards (the Idempotency-Key hash).
+    """
 
     def parse(self, stream: IO[bytes] | None, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
+              parser_context: Mapping[str, Any] | None = None) -> Any:
         raw = stream.read() if stream is not None else b""
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:

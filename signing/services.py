@@ -26,7 +26,8 @@ from mcp_index_common.verification import (
     attestation_check,
 )
 from ops import generations
-from registry.errors import RegistryError
+from registry.errors import InvalidInput, RegistryError
+from registry.limits import check_columns, check_instance
 from registry.models import ServerVersion
 from registry.services import audit_record
 from signing import selectors, tasks
@@ -103,6 +104,14 @@ def attestation_submit(
     )
     if precheck.state == FAILED:
         raise AttestationRejected(f"attestation rejected: {precheck.reason}")
+    statement = precheck.statement
+    try:  # the statement's fields come from the submitter: bounded like any input
+        check_columns(Attestation, {"kind": kind, "submitted_by": submitted_by,
+                                    "content": content.decode("utf-8", "surrogatepass"),
+                                    "predicate_type": statement.predicate_type if statement else "",
+                                    "verdict": (statement.verdict or "") if statement else ""})
+    except InvalidInput as exc:
+        raise AttestationRejected(f"attestation rejected: {exc.message}") from exc
     content_sha256 = hashlib.sha256(content).hexdigest()
     existing = Attestation.objects.filter(version=version, content_sha256=content_sha256).first()
     if existing is not None:
@@ -281,6 +290,7 @@ def principal_validate(principal: Principal) -> None:
 def principal_save(*, principal: Principal, actor: str) -> Principal:
     """Create or change a principal, then re-verify the attestations it may affect."""
     principal_validate(principal)
+    check_instance(principal)
     created = principal.pk is None
     principal.save()
     audit_record(
@@ -319,6 +329,7 @@ def trust_root_validate(root: TrustRoot) -> None:
 def trust_root_save(*, root: TrustRoot, actor: str) -> TrustRoot:
     """Create or change a trust root (validated), then re-verify sigstore attestations."""
     trust_root_validate(root)
+    check_instance(root)
     created = root.pk is None
     root.save()
     audit_record(
@@ -341,6 +352,7 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
         raise InvalidTrustConfig("predicate_types must be a non-empty list of strings")
     if not isinstance(policy.verdicts, list) or not all(isinstance(v, str) for v in policy.verdicts):
         raise InvalidTrustConfig("verdicts must be a list of strings")
+    check_instance(policy)
     created = policy.pk is None
     policy.save()
     if principals is not None:
