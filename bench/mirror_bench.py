@@ -35,7 +35,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")  # not the test suites' db
+os.environ.setdefault("TEST_REDIS_URL", "redis://127.0.0.1:6379/10")  # not the test suites' db
 
 
 def _admin(url: str) -> str:

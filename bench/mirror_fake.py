@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from bench.generate import generate, iter_entries
-from tests.curation.fake_upstream import OFFICIAL, FakeRegistry, stamp
+from tests.support.fake_upstream import OFFICIAL, FakeRegistry, stamp
 
 
 class BenchRegistry(FakeRegistry):

@@ -53,7 +53,7 @@ from mcp_index_common.verification import (  # noqa: E402
 from registry.models import ServerVersion  # noqa: E402
 from signing import selectors, services  # noqa: E402
 from signing.models import Attestation, Principal, TrustPolicy  # noqa: E402
-from tests.signing.fakesigstore import FakeSigstore  # noqa: E402
+from tests.support.fake_sigstore import FakeSigstore  # noqa: E402
 
 NAME, VERSION = "io.github.acme/db", "1.0.0"
 MANIFEST = {"name": NAME, "version": VERSION, "description": "bench"}

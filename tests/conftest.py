@@ -1,91 +1,74 @@
-"""Shared fixtures: loopback-only network, API clients, tokens, example manifests."""
+"""Fixtures for every test: loopback-only network, an empty Redis, API clients, the loopback
+servers shared by several folders, and the markers applied by folder.
+
+Helpers live in tests/support/ (import them from there); conftest files hold only fixtures
+and hooks.
+"""
 
 from __future__ import annotations
 
 import copy
-import json
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
-from registry.auth.jwt import issue_token
-from registry.auth.permissions import EDIT, PUBLISH, Permission
+from registry.models import ServerVersion
+from tests.support import redis as test_redis
+from tests.support.api import Api
+from tests.support.data import EXAMPLES, load_json
+from tests.support.factories import ImportedVersionFactory
+from tests.support.identities import FakeIssuer
+from tests.support.loopback import (
+    FILES_HOST,
+    PROOF_DOMAIN,
+    FakeDNSServer,
+    FakeHTTPServer,
+    TlsMaterial,
+    make_tls,
+)
+from tests.support.manifests import manifest
+from tests.support.network import loopback_only
+from tests.support.tokens import bearer
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-EXAMPLES = sorted((SHARED / "spec" / "examples").glob("generic-server-json.example*.json"))
-SNAPSHOT = SHARED / "data" / "official-registry-2025-12-18.json"
-SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
-
-_real_connect = socket.socket.connect
+TESTS = Path(__file__).resolve().parent
+# Markers by folder (registered in pyproject.toml; `make test-fast` deselects them).
+FOLDER_MARKERS = {"e2e": ("e2e", "slow"), "deploy": ("deploy",)}
 
 
-def _loopback_only(self: socket.socket, address: Any) -> Any:
-    host = address[0] if isinstance(address, tuple) else address
-    inet = self.family in (socket.AF_INET, socket.AF_INET6)
-    if inet and isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")):
-        raise OSError(f"tests may only connect to loopback, not {host}")
-    return _real_connect(self, address)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        for marker in FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(marker)
 
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Block every socket that is not loopback: tests use real servers on 127.0.0.1."""
-    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
-def load_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+@pytest.fixture(autouse=True)
+def _empty_redis() -> None:
+    """Each test starts with an empty Redis: cached responses, generations and rate-limit
+    counters must not leak from one test's (rolled back) database into the next. The
+    database is the suite's own (tests/support/redis.py), never a configured broker."""
+    if not settings.REDIS_URL:
+        return
+    brokers = [settings.CELERY_BROKER_URL, settings.TEST_DEVELOPER_BROKER_URL]
+    try:
+        test_redis.flush(settings.REDIS_URL, brokers=brokers)
+    except test_redis.BrokerDatabaseError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
-def manifest(name: str = "io.modelcontextprotocol.anonymous/demo", version: str = "1.0.0",
-             **extra: Any) -> dict[str, Any]:
-    """A minimal valid server.json."""
-    doc: dict[str, Any] = {"$schema": SCHEMA_URL, "name": name,
-                           "description": "A demo server", "version": version}
-    doc.update(extra)
-    return doc
-
-
-def bearer(patterns: list[str], *, edit: bool = True, ttl: int | None = None) -> str:
-    perms = [Permission(PUBLISH, p) for p in patterns]
-    if edit:
-        perms += [Permission(EDIT, p) for p in patterns]
-    return issue_token(auth_method="test", subject="tester", permissions=perms,
-                       ttl=ttl).registry_token
-
-
-class Api:
-    """A thin JSON client over Django's test client with an optional bearer token."""
-
-    def __init__(self, client: Client, prefix: str = "/v0") -> None:
-        self.client = client
-        self.prefix = prefix
-        self.token: str | None = None
-
-    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
-        out = dict(headers or {})
-        if self.token and "Authorization" not in out:
-            out["Authorization"] = f"Bearer {self.token}"
-        return out
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(self.prefix + path, params, headers=self._headers(None))
-
-    def send(self, method: str, path: str, body: Any = None, *, raw: str | bytes | None = None,
-             headers: dict[str, str] | None = None) -> Any:
-        data = raw if raw is not None else json.dumps(body)
-        fn = getattr(self.client, method.lower())
-        return fn(self.prefix + path, data=data, content_type="application/json",
-                  headers=self._headers(headers))
-
-    def publish(self, doc: dict[str, Any], **kw: Any) -> Any:
-        return self.send("POST", "/publish", doc, **kw)
-
+# --- the registry API --------------------------------------------------------------------
 
 @pytest.fixture
 def api(client: Client) -> Api:
@@ -118,13 +101,77 @@ def examples() -> list[dict[str, Any]]:
     return [copy.deepcopy(load_json(p)) for p in EXAMPLES]
 
 
-@pytest.fixture(autouse=True)
-def _empty_redis() -> None:
-    """Each test starts with an empty Redis: cached responses, generations and rate-limit
-    counters must not leak from one test's (rolled back) database into the next."""
-    from django.conf import settings
+@pytest.fixture
+def add_server(db: None) -> Callable[..., ServerVersion]:
+    """Store a version as an import would (tolerant: invalid manifests are kept too), each an
+    hour after the previous one (tests/support/factories.py: ImportedVersionFactory)."""
+    ImportedVersionFactory.reset_sequence()
 
-    if settings.REDIS_URL:
-        import redis
+    def _add(name: str, version: str = "1.0.0", **fields: Any) -> ServerVersion:
+        return ImportedVersionFactory(name=name, version=version, **fields)
 
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    return _add
+
+
+# --- loopback servers for proofs, ownership checks and the CLI's login -------------------
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[..., FakeHTTPServer]]:
+    """Start loopback HTTP(S) servers on demand; all are stopped afterwards."""
+    servers: list[FakeHTTPServer] = []
+
+    def start(tls: TlsMaterial | None = None) -> FakeHTTPServer:
+        server = FakeHTTPServer(tls.server_context if tls else None)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsMaterial:
+    """A throwaway CA and a certificate for PROOF_DOMAIN and FILES_HOST."""
+    directory: Path = tmp_path_factory.mktemp("tls")
+    return make_tls(directory, [PROOF_DOMAIN, FILES_HOST])
+
+
+@pytest.fixture
+def outbound(settings) -> None:
+    """Let the SSRF guard reach loopback for the test host names (and only those)."""
+    settings.MCP_INDEX_OUTBOUND_HOSTS = {PROOF_DOMAIN: "127.0.0.1", FILES_HOST: "127.0.0.1"}
+    settings.MCP_INDEX_OUTBOUND_ALLOW_CIDRS = ["127.0.0.0/8"]
+
+
+@pytest.fixture
+def proof_host(http_server, settings, outbound) -> FakeHTTPServer:
+    """A plain-http host for PROOF_DOMAIN, wired into MCP_INDEX_PROOF_HTTP_URL."""
+    server = http_server()
+    settings.MCP_INDEX_PROOF_HTTP_URL = f"http://{{domain}}:{server.port}/.well-known/mcp-registry-auth"
+    settings.MCP_INDEX_PROOF_HTTP_TIMEOUT_SECONDS = 1
+    return server
+
+
+@pytest.fixture
+def dns_server(settings) -> Iterator[FakeDNSServer]:
+    server = FakeDNSServer()
+    settings.MCP_INDEX_PROOF_DNS_NAMESERVERS = [server.address]
+    settings.MCP_INDEX_PROOF_DNS_TIMEOUT_SECONDS = 2
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def issuer(http_server) -> Iterator[FakeIssuer]:
+    cache.clear()
+    yield FakeIssuer(http_server())
+    cache.clear()
+
+
+@pytest.fixture
+def npm(http_server, settings) -> FakeHTTPServer:
+    """A fake npm registry wired into the ownership checks."""
+    server = http_server()
+    settings.MCP_INDEX_OWNERSHIP_NPM_URL = server.url
+    return server

@@ -1,8 +1,8 @@
 """Every `mcp-index login` method end to end: the real CLI against a live registry.
 
 The registry is pytest-django's live server; the proofs it checks are served by the
-loopback fakes of tests/proofs (a `.well-known/mcp-registry-auth` host, a DNS responder,
-an OIDC issuer) and tests/ownership (npm). Keys and records come from `mcp-index keygen`
+loopback fakes of tests/support (a `.well-known/mcp-registry-auth` host, a DNS responder,
+an OIDC issuer, npm). Keys and records come from `mcp-index keygen`
 itself, so what a user would copy from its output is exactly what gets verified.
 """
 
@@ -19,10 +19,9 @@ import httpx
 import pytest
 
 from mcp_index_cli.commands import session
-from tests.cli.conftest import Run
-from tests.conftest import manifest
-from tests.proofs.conftest import PROOF_DOMAIN
-from tests.proofs.loopback import Reply
+from tests.support.cli import Run
+from tests.support.loopback import PROOF_DOMAIN, Reply
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

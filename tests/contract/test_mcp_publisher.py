@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLES, load_json
+from tests.support.data import EXAMPLES, load_json
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

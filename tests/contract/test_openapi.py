@@ -11,7 +11,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.conftest import EXAMPLES, SHARED, Api, bearer, load_json
+from tests.support.api import Api
+from tests.support.data import EXAMPLES, SHARED, load_json
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from curation.models import (
     Catalog,
@@ -20,9 +19,9 @@ from curation.models import (
 from curation.services import catalogs as catalog_services
 from curation.sync import upstream_sync
 from registry.models import AuditEvent
-from registry.services import version_publish
-from tests.conftest import Api, bearer, manifest
-from tests.curation.conftest import make_upstream
+from tests.support.api import Api
+from tests.support.factories import CatalogFactory, ServerVersionFactory, UpstreamFactory, UserFactory
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 EXT = "/v0.1/x/io.mcpindex"
@@ -69,8 +68,8 @@ def test_upstream_api_validates_and_needs_an_admin(client, admin_api):
 
 
 def test_admin_never_renders_the_auth_header(client, fake_registry):
-    upstream = make_upstream(fake_registry, auth_header="Bearer admin-secret")
-    user = get_user_model().objects.create_superuser("root", "r@example.com", "pw")
+    upstream = UpstreamFactory(base_url=fake_registry.url, auth_header="Bearer admin-secret")
+    user = UserFactory(username="root", email="r@example.com", password="pw", superuser=True)
     client.force_login(user)
     page = client.get(f"/admin/curation/upstream/{upstream.pk}/change/")
     assert page.status_code == 200 and "admin-secret" not in page.content.decode()
@@ -118,7 +117,7 @@ def _states(catalog: Catalog) -> dict[str, str]:
 def versions() -> None:
     for name, version in (("io.github.acme/db", "1.0.0"), ("io.github.acme/db", "1.1.0"),
                           ("io.github.other/xtool", "1.0.0")):
-        version_publish(document=manifest(name, version), actor="test")
+        ServerVersionFactory(name=name, version=version)
 
 
 def test_admin_creates_a_catalog_with_rules_and_pins_through_the_services(
@@ -148,7 +147,7 @@ def test_admin_creates_a_catalog_with_rules_and_pins_through_the_services(
 def test_admin_changes_settings_rules_and_pins_through_the_services(
         admin_client, versions, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        catalog = catalog_services.catalog_create(slug="corp", fields={}, actor="test")
+        catalog = CatalogFactory(slug="corp")
         catalog_services.catalog_rules_replace(
             catalog=catalog, rules=[{"action": "deny", "namespace": "io.github.other"}],
             actor="test")
@@ -201,7 +200,7 @@ def test_admin_forms_use_the_services_validators(admin_client, versions):
 def test_admin_deletes_catalogs_through_the_service(admin_client, versions,
                                                     django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        corp, a, b = (catalog_services.catalog_create(slug=s, fields={}, actor="test")
+        corp, a, b = (CatalogFactory(slug=s)
                       for s in ("corp", "a", "b"))
     assert CatalogEntry.objects.filter(catalog=corp).count() == 3
     response = admin_client.post(f"/admin/curation/catalog/{corp.pk}/delete/", {"post": "yes"})
@@ -228,7 +227,7 @@ def test_admin_reserves_namespaces_through_the_service_and_syncs_respect_them(
     assert (row.pattern, row.reason) == (reserved, "ours")
     target = f"reserved_namespace:{reserved}"
     assert _events(actor=ACTOR) == [("curation.reserved_namespace.added", target)]
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     report = upstream_sync(upstream=Upstream.objects.get())
     refused = {k for k in fake_registry.entries if k[0].split("/")[0] == reserved}
     assert refused and report.conflicts == len(refused)
@@ -277,7 +276,7 @@ def test_admin_manages_upstreams_through_the_services(admin_client):
 def test_admin_annotates_through_the_services(admin_client, versions,
                                               django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        catalog = catalog_services.catalog_create(slug="corp", fields={}, actor="test")
+        catalog = CatalogFactory(slug="corp")
     form = {"catalog": catalog.pk, "name": "io.github.acme/db", "tags": '["database"]',
             "notes": "fine", "featured": "on", "install_notes": ""}
     bad = admin_client.post("/admin/curation/catalogoverlay/add/", {**form, "tags": '["' + "t" * 51 + '"]'})
@@ -331,7 +330,7 @@ def test_admin_review_decisions_go_through_review_decide(admin_client, versions,
 def test_computed_and_recorded_curation_rows_are_read_only(admin_client, versions,
                                                            django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        catalog = catalog_services.catalog_create(slug="corp", fields={}, actor="test")
+        catalog = CatalogFactory(slug="corp")
     entry = CatalogEntry.objects.filter(catalog=catalog).first()
     decision = catalog_services.review_decide(catalog=catalog, name=entry.name,
                                               version=entry.version, approve=True, reason="",

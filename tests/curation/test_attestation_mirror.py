@@ -13,10 +13,10 @@ from mcp_index_common import dsse
 from mcp_index_common.statements import statement_bytes_for
 from registry.manifest import canonical_digest
 from registry.models import ServerVersion
-from signing import services
-from signing.models import Attestation, Principal
+from signing.models import Attestation
 from signing.selectors import trust_meta_for_versions
-from tests.curation.conftest import make_upstream, snapshot
+from tests.support.data import snapshot
+from tests.support.factories import KeyPrincipalFactory, UpstreamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,7 @@ def mark_signed(registry, entry: dict) -> None:
 def trusted_key(django_capture_on_commit_callbacks):
     key = ed25519.Ed25519PrivateKey.generate()
     with django_capture_on_commit_callbacks(execute=True):
-        services.principal_save(principal=Principal(
-            slug="sec-team", display_name="Security team", kind=Principal.KEY,
-            public_key_pem=dsse.public_key_pem(key)), actor="test:admin")
+        KeyPrincipalFactory(slug="sec-team", display_name="Security team", key=key)
     return key
 
 
@@ -65,7 +63,7 @@ def test_signed_versions_bring_their_attestations_verified_locally(
     fake_registry.attestations[key_of(good)] = [signed_item(good, trusted_key)]
     # the upstream claims this one is verified, but its signer is nobody we trust
     fake_registry.attestations[key_of(forged)] = [signed_item(forged, stranger)]
-    upstream = make_upstream(fake_registry)
+    upstream = UpstreamFactory(base_url=fake_registry.url)
     with django_capture_on_commit_callbacks(execute=True):
         report = upstream_sync(upstream=upstream)
     assert report.errors == 0
@@ -90,7 +88,7 @@ def test_an_attestation_for_other_bytes_is_refused(fake_registry, trusted_key,
     fake_registry.attestations[(entry["server"]["name"], entry["server"]["version"])] = [
         signed_item(tampered, trusted_key)]
     with django_capture_on_commit_callbacks(execute=True):
-        upstream_sync(upstream=make_upstream(fake_registry))
+        upstream_sync(upstream=UpstreamFactory(base_url=fake_registry.url))
     sv = ServerVersion.objects.get(name=entry["server"]["name"])
     assert not Attestation.objects.filter(version=sv, state="verified").exists()
     assert trust_meta_for_versions([sv.pk]) == {}
@@ -99,6 +97,6 @@ def test_an_attestation_for_other_bytes_is_refused(fake_registry, trusted_key,
 def test_unreachable_attestations_are_counted_not_fatal(fake_registry):
     entry = snapshot(400)[0]
     mark_signed(fake_registry, entry)  # but no attestations served: 404
-    report = upstream_sync(upstream=make_upstream(fake_registry))
+    report = upstream_sync(upstream=UpstreamFactory(base_url=fake_registry.url))
     assert report.errors == 1
     assert ServerVersion.objects.filter(name=entry["server"]["name"]).count() >= 1

@@ -15,9 +15,11 @@ from curation.models import Catalog, CatalogEntry, Upstream
 from curation.services.membership import catalogs_reconcile
 from curation.sync import upstream_sync
 from registry.models import ServerVersion
-from registry.services import token_create, version_publish
-from tests.conftest import Api, bearer, manifest
-from tests.curation.conftest import make_upstream
+from registry.services import token_create
+from tests.support.api import Api
+from tests.support.factories import KeyPrincipalFactory, ServerVersionFactory, UpstreamFactory
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 EXT = "/v0.1/x/io.mcpindex"
@@ -34,7 +36,7 @@ def admin(client: Client) -> Api:
 
 @pytest.fixture
 def mirrored(fake_registry) -> Any:
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     upstream_sync(upstream=Upstream.objects.get())
     return fake_registry
 
@@ -99,8 +101,8 @@ def test_rules_match_on_manifest_facts(client, mirrored, make_catalog):
 
 
 def test_review_new_servers_then_approve(client, admin, make_catalog):
-    version_publish(document=manifest("io.github.acme/db", "1.0.0"), actor="test")
-    version_publish(document=manifest("io.github.acme/junk", "1.0.0"), actor="test")
+    ServerVersionFactory(name="io.github.acme/db", version="1.0.0")
+    ServerVersionFactory(name="io.github.acme/junk", version="1.0.0")
     make_catalog(review_mode="new_servers")
     assert walk(client, "/c/corp/v0.1") == []
     reviewer = Api(client, prefix="")
@@ -117,7 +119,7 @@ def test_review_new_servers_then_approve(client, admin, make_catalog):
                   {"name": "io.github.acme/junk", "version": "1.0.0", "decision": "reject",
                    "reason": "not useful"})
     assert names(walk(client, "/c/corp/v0.1")) == {"io.github.acme/db"}
-    version_publish(document=manifest("io.github.acme/db", "1.1.0"), actor="test")
+    ServerVersionFactory(name="io.github.acme/db", version="1.1.0")
     catalogs_reconcile()  # what the beat task does
     latest = client.get("/c/corp/v0.1/servers/io.github.acme%2Fdb/versions/latest").json()
     assert latest["server"]["version"] == "1.1.0" and latest["_meta"][OFFICIAL]["isLatest"]
@@ -131,8 +133,8 @@ def test_review_new_servers_then_approve(client, admin, make_catalog):
 
 
 def test_review_every_version_and_review_rules(client, make_catalog):
-    version_publish(document=manifest("io.github.acme/db", "1.0.0"), actor="test")
-    version_publish(document=manifest("io.github.other/xtool", "1.0.0"), actor="test")
+    ServerVersionFactory(name="io.github.acme/db", version="1.0.0")
+    ServerVersionFactory(name="io.github.other/xtool", version="1.0.0")
     make_catalog(rules=[{"action": "review", "namespace": "io.github.other"}])
     assert names(walk(client, "/c/corp/v0.1")) == {"io.github.acme/db"}
     make_catalog("strict", review_mode="every_version")
@@ -267,7 +269,7 @@ def test_root_api_can_serve_another_default_catalog(client, settings, mirrored, 
 
 def test_a_local_publish_reaches_catalogs_when_it_commits(client, admin, make_catalog,
                                                           django_capture_on_commit_callbacks):
-    from tests.conftest import manifest
+    from tests.support.manifests import manifest
     make_catalog("team", default_action="allow")
     publisher = Api(client)
     publisher.token = bearer(["io.github.acme/*"])
@@ -288,15 +290,12 @@ def test_trust_summary_is_served_by_catalogs_as_by_the_root(client, admin, make_
     from mcp_index_common import dsse
     from mcp_index_common.statements import statement_bytes_for
     from signing import services as signing_services
-    from signing.models import Principal
     make_catalog("team", default_action="allow")
     key = ed25519.Ed25519PrivateKey.generate()
     publisher = Api(client)
     publisher.token = bearer(["io.github.acme/*"])
     with django_capture_on_commit_callbacks(execute=True):
-        signing_services.principal_save(principal=Principal(
-            slug="sec", display_name="Security", kind=Principal.KEY,
-            public_key_pem=dsse.public_key_pem(key)), actor="test:admin")
+        KeyPrincipalFactory(slug="sec", display_name="Security", key=key)
         assert publisher.publish(manifest("io.github.acme/signed", "1.0.0")).status_code == 200
     sv = ServerVersion.objects.get(name="io.github.acme/signed")
     payload = statement_bytes_for(server_name=sv.name, version=sv.version, sha256=sv.digest)

@@ -16,17 +16,16 @@ from django.db import connection
 
 from curation.models import Upstream
 from curation.services.catalogs import (
-    catalog_create,
     catalog_overlay_set,
     catalog_pin,
     catalog_rules_replace,
 )
 from curation.services.membership import catalogs_reconcile
 from curation.sync import upstream_sync
-from registry.services import version_publish, version_set_status
-from tests.conftest import manifest
-from tests.curation.conftest import make_upstream, snapshot
-from tests.curation.fake_upstream import OFFICIAL, FakeRegistry
+from registry.services import version_set_status
+from tests.support.data import snapshot
+from tests.support.factories import CatalogFactory, ServerVersionFactory, UpstreamFactory
+from tests.support.fake_upstream import OFFICIAL, FakeRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,19 +88,20 @@ def assert_converged(base: str, url: str) -> dict[tuple[str, str], tuple[Any, ..
     return theirs
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_second_instance_mirroring_a_catalog_converges(live_server, second_instance):
     official = FakeRegistry(snapshot(120)).start()
     try:
-        make_upstream(official)
+        UpstreamFactory(base_url=official.url)
         upstream_sync(upstream=Upstream.objects.get())
     finally:
         official.stop()
     for name, version in [("io.github.acme/db", "1.0.0"), ("io.github.acme/db", "1.1.0"),
                           ("io.github.acme/cache", "2.0.0"), ("io.github.evil/tool", "1.0.0"),
                           ("com.example/one", "0.1.0"), ("com.example/one", "0.2.0")]:
-        version_publish(document=manifest(name, version), actor="test")
-    corp = catalog_create(slug="corp", fields={"title": "Corp"}, actor="test")
+        ServerVersionFactory(name=name, version=version)
+    corp = CatalogFactory(slug="corp", title="Corp")
     catalog_rules_replace(catalog=corp, rules=[{"action": "deny", "namespace": "io.github.evil"}],
                           actor="test")
     catalog_pin(catalog=corp, name="com.example/one", version="0.1.0", note="", actor="test")
@@ -124,7 +124,7 @@ def test_second_instance_mirroring_a_catalog_converges(live_server, second_insta
         {"action": "deny", "name_pattern": "io.github.acme/cache"}], actor="test")
     version_set_status(name="io.github.acme/db", version="1.1.0", status="deprecated",
                        message="use 1.2.0", actor="test")
-    version_publish(document=manifest("io.github.acme/db", "1.2.0"), actor="test")
+    ServerVersionFactory(name="io.github.acme/db", version="1.2.0")
     catalogs_reconcile()
     second = run_b("sync_upstream", "a-corp")
     assert "state=succeeded" in second and "created=1" in second

@@ -14,13 +14,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from curation.models import ReservedNamespace, SyncConflict, SyncRun, Upstream
+from curation.models import FullSyncSeen, ReservedNamespace, SyncConflict, SyncRun, Upstream
 from curation.sync import upstream_sync
 from registry.models import ServerVersion
-from registry.services import version_publish
-from tests.conftest import manifest
-from tests.curation.conftest import assert_mirror_equals, make_upstream, snapshot
-from tests.curation.fake_upstream import OFFICIAL, FakeRegistry
+from tests.support.data import snapshot
+from tests.support.factories import ServerVersionFactory, UpstreamFactory
+from tests.support.fake_upstream import OFFICIAL, FakeRegistry
+from tests.support.mirror import assert_mirror_equals
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -30,8 +30,9 @@ def sync(name: str = "official", full: bool = False):
     return upstream_sync(upstream=Upstream.objects.get(name=name), full=full)
 
 
+@pytest.mark.slow
 def test_full_snapshot_mirrors_exactly_then_incremental_is_quiet(full_registry):
-    make_upstream(full_registry)
+    UpstreamFactory(base_url=full_registry.url)
     report = sync()
     assert report.state == "succeeded"
     assert report.created == len(full_registry.entries) == 2435
@@ -48,7 +49,7 @@ def test_full_snapshot_mirrors_exactly_then_incremental_is_quiet(full_registry):
 
 
 def test_status_change_arrives_in_one_incremental_sync(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     sync()
     name, version = next(k for k, e in fake_registry.entries.items()
                          if e["_meta"][OFFICIAL]["isLatest"])
@@ -64,7 +65,7 @@ def test_status_change_arrives_in_one_incremental_sync(fake_registry):
 
 
 def test_500s_and_429_with_retry_after_are_retried(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("status", 500)
     fake_registry.fault("ok")
     fake_registry.fault("status", 429, 1)
@@ -78,7 +79,7 @@ def test_500s_and_429_with_retry_after_are_retried(fake_registry):
 
 def test_timeouts_are_retried(fake_registry, settings):
     settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS = 0.3
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     fake_registry.fault("sleep", 1.0)
     report = sync()
@@ -87,7 +88,7 @@ def test_timeouts_are_retried(fake_registry, settings):
 
 
 def test_persistent_errors_stop_the_sync_then_it_resumes(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     for _ in range(5):
         fake_registry.fault("status", 502)
@@ -103,7 +104,7 @@ def test_persistent_errors_stop_the_sync_then_it_resumes(fake_registry):
 
 
 def test_unparseable_page_stops_cleanly_without_half_a_page(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("ok")
     fake_registry.fault("ok")
     fake_registry.fault("truncate")
@@ -117,7 +118,7 @@ def test_unparseable_page_stops_cleanly_without_half_a_page(fake_registry):
 
 
 def test_malformed_entries_are_recorded_and_the_rest_stored(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     fake_registry.fault("malformed")
     report = sync()
     assert report.state == "succeeded" and report.rejected == 2
@@ -130,9 +131,9 @@ def test_malformed_entries_are_recorded_and_the_rest_stored(fake_registry):
 def test_shadowing_internal_or_reserved_namespaces_is_refused(fake_registry):
     names = sorted({k[0] for k in fake_registry.entries})
     local_ns, reserved_ns = names[0].split("/")[0], names[-1].split("/")[0]
-    version_publish(document=manifest(f"{local_ns}/internal-tool", "1.0.0"), actor="test")
+    ServerVersionFactory(name=f"{local_ns}/internal-tool", version="1.0.0")
     ReservedNamespace.objects.create(pattern=reserved_ns, reason="ours")
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     report = sync()
     refused = {k for k in fake_registry.entries if k[0].split("/")[0] in (local_ns, reserved_ns)}
     assert refused and report.conflicts == len(refused)
@@ -146,7 +147,7 @@ def test_shadowing_internal_or_reserved_namespaces_is_refused(fake_registry):
 
 
 def test_full_sync_marks_what_vanished_and_never_deletes(fake_registry):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     sync()
     multi = {k[0] for k in fake_registry.entries if sum(1 for n, _ in fake_registry.entries if n == k[0]) > 1}
     gone = next(k for k, e in fake_registry.entries.items()
@@ -164,7 +165,7 @@ def test_full_sync_marks_what_vanished_and_never_deletes(fake_registry):
 def test_name_filters_and_auth_header(fake_registry):
     fake_registry.required_auth = "Bearer sekrit"
     first = sorted(fake_registry.entries)[0][0]
-    make_upstream(fake_registry, include_patterns=["ai.*"], exclude_patterns=[first],
+    UpstreamFactory(base_url=fake_registry.url, include_patterns=["ai.*"], exclude_patterns=[first],
                   auth_header="Bearer sekrit")
     report = sync()
     assert report.state == "succeeded" and report.skipped > 0
@@ -174,7 +175,7 @@ def test_name_filters_and_auth_header(fake_registry):
 
 def test_wrong_auth_fails_without_retrying(fake_registry):
     fake_registry.required_auth = "Bearer right"
-    make_upstream(fake_registry, auth_header="Bearer wrong")
+    UpstreamFactory(base_url=fake_registry.url, auth_header="Bearer wrong")
     report = sync()
     assert report.state == "failed" and "401" in report.error and report.retries == 0
 
@@ -191,11 +192,12 @@ def test_management_commands(fake_registry):
     assert_mirror_equals(fake_registry)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sync_killed_between_pages_resumes_without_duplicates_or_gaps():
     registry = FakeRegistry(snapshot(400)).start()
     try:
-        make_upstream(registry)
+        UpstreamFactory(base_url=registry.url)
         registry.hold_at = 4  # the 4th request blocks: three pages are committed
         db = connection.settings_dict
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings",
@@ -218,3 +220,52 @@ def test_sync_killed_between_pages_resumes_without_duplicates_or_gaps():
         assert_mirror_equals(registry)
     finally:
         registry.stop()
+
+
+@pytest.mark.parametrize("stored", [
+    "not an object",
+    {"mode": "sideways", "since": None, "cursor": None, "max_updated": None, "cap": None, "walk": 1},
+    {"mode": "incremental", "since": "yesterday", "cursor": None, "max_updated": None,
+     "cap": None, "walk": 1},
+    {"mode": "full", "since": None, "cursor": 42, "max_updated": None, "cap": None, "walk": 1},
+    {"mode": "full", "cursor": None},
+    {"v": 99, "mode": "full"},
+    {"v": 2, "mode": "full", "walk": 1, "started_at": "2025-12-01T10:00:00+00:00", "since": None,
+     "cursor": "not base64!", "pages": 1, "max_updated": None, "cap": None, "seen": []},
+    {"v": 2, "mode": "full", "walk": 1, "started_at": "2025-12-01T10:00:00+00:00", "since": None,
+     "cursor": None, "pages": 1, "max_updated": None, "cap": None, "seen": ["nothex"]},
+], ids=["string", "mode", "since", "cursor", "missing", "version", "cursor-encoding", "seen"])
+def test_a_corrupt_checkpoint_restarts_the_walk_with_a_logged_reason(fake_registry, stored, caplog):
+    upstream = UpstreamFactory(base_url=fake_registry.url)
+    abandoned = SyncRun.objects.create(upstream=upstream, mode="full", state="failed")
+    FullSyncSeen.objects.create(walk=abandoned.pk, server_version_id=1)
+    Upstream.objects.update(checkpoint=stored)
+    with caplog.at_level("WARNING", logger="curation.sync"):
+        report = sync()
+    assert report.state == "succeeded" and not report.resumed
+    assert report.created == len(fake_registry.entries)
+    run = SyncRun.objects.get(pk=report.run_id)
+    assert run.log[0]["checkpoint"] == "discarded" and run.log[0]["reason"]
+    assert any("sync.checkpoint_discarded" in r.getMessage() for r in caplog.records)
+    assert Upstream.objects.get().checkpoint is None
+    assert not FullSyncSeen.objects.exists()  # the abandoned walk's leftovers are gone
+    assert_mirror_equals(fake_registry)
+
+
+def test_a_checkpoint_stored_before_it_was_typed_still_resumes(fake_registry):
+    """The untyped dict of earlier releases (naive times included) loads and resumes."""
+    UpstreamFactory(base_url=fake_registry.url)
+    fake_registry.fault("ok")
+    fake_registry.fault("truncate")
+    assert sync().state == "failed"
+    cursor = fake_registry.cursors_sent[0]  # the cursor after the committed page
+    walk = SyncRun.objects.get().pk
+    legacy = {"mode": "incremental", "since": None, "cursor": cursor,
+              "max_updated": "2025-12-01T10:00:00+00:00", "cap": "2099-01-01T00:00:00",
+              "walk": walk}
+    Upstream.objects.update(checkpoint=legacy)
+    report = sync()
+    assert report.resumed and report.state == "succeeded"
+    assert report.created == len(fake_registry.entries) - 100
+    assert_mirror_equals(fake_registry)
+    assert Upstream.objects.get().high_water is not None

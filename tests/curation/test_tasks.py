@@ -9,12 +9,11 @@ from django.utils import timezone
 
 from curation import trust
 from curation.models import Catalog, CatalogEntry, Upstream
-from curation.services.catalogs import catalog_create
 from curation.services.membership import catalog_rebuild, catalogs_reconcile
 from curation.tasks import catalog_rebuild_task, upstream_sync_task, upstreams_sync_due_task
 from registry.models import ServerVersion
 from signing.models import TrustPolicy
-from tests.curation.conftest import make_upstream
+from tests.support.factories import CatalogFactory, UpstreamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,11 @@ pytestmark = pytest.mark.django_db
 def test_beat_syncs_due_upstreams_and_catalogs_follow(fake_registry,
                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        catalog_create(slug="corp", fields={}, actor="test")
-    due = make_upstream(fake_registry)
-    recent = make_upstream(fake_registry, name="recent", enabled=True, interval_minutes=60)
+        CatalogFactory(slug="corp")
+    due = UpstreamFactory(base_url=fake_registry.url)
+    recent = UpstreamFactory(base_url=fake_registry.url, name="recent", enabled=True, interval_minutes=60)
     Upstream.objects.filter(pk=recent.pk).update(last_sync_at=timezone.now())
-    make_upstream(fake_registry, name="off", enabled=False)
+    UpstreamFactory(base_url=fake_registry.url, name="off", enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert upstreams_sync_due_task() == [due.pk]
     assert ServerVersion.objects.filter(origin="official").count() == len(fake_registry.entries)
@@ -37,10 +36,10 @@ def test_beat_syncs_due_upstreams_and_catalogs_follow(fake_registry,
 
 
 def test_rebuild_and_reconcile_are_idempotent(fake_registry, django_capture_on_commit_callbacks):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     upstream_sync_task(Upstream.objects.get().pk)
     with django_capture_on_commit_callbacks(execute=True):
-        catalog = catalog_create(slug="corp", fields={}, actor="test")
+        catalog = CatalogFactory(slug="corp")
     before = list(CatalogEntry.objects.order_by("pk").values_list("pk", "updated_at", "is_latest"))
     catalog_rebuild_task(catalog.pk)
     catalogs_reconcile()
@@ -50,7 +49,7 @@ def test_rebuild_and_reconcile_are_idempotent(fake_registry, django_capture_on_c
 
 
 def test_trust_policy_hook(fake_registry, monkeypatch, django_capture_on_commit_callbacks):
-    make_upstream(fake_registry)
+    UpstreamFactory(base_url=fake_registry.url)
     upstream_sync_task(Upstream.objects.get().pk)
     TrustPolicy.objects.create(slug="two-reviewers", title="2 of 3", threshold=2)
     vouched = set(ServerVersion.objects.order_by("pk").values_list("pk", flat=True)[:5])

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.conftest import CHART, load_compose
-from tests.deploy.helm_render import TemplateError, render_documents
+from tests.support.deploy import CHART, load_compose
+from tests.support.helm_render import TemplateError, render_documents
 
 SECRETS = {
     "DJANGO_SECRET_KEY": "s3cret",

@@ -16,18 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import (
-    ROOT,
-    app_env,
-    database_url,
-    free_port,
-    group_alive,
-    http,
-    query,
-    run_migrate,
-    running,
-    wait_for,
-)
+from tests.support.data import ROOT
+from tests.support.database import database_url, query
+from tests.support.deploy import app_env, group_alive, http, run_migrate, running, wait_for
+from tests.support.network import free_port
+
+pytestmark = pytest.mark.slow  # each runs a command of the image: migrate, gunicorn, celery
 
 
 def with_port(command: list[str], port: int) -> list[str]:

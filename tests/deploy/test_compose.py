@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import COMPOSE_SHELL, DEPLOY, ROOT, interpolate, load_compose
+from tests.support.data import ROOT
+from tests.support.deploy import COMPOSE_SHELL, DEPLOY, interpolate, load_compose
 
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 LONG_RUNNING = ("postgres", "redis", "web", "worker", "beat")

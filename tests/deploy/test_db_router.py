@@ -16,7 +16,8 @@ from django.test import RequestFactory, override_settings
 from config.db_router import ReplicaReadsMiddleware, ReplicaRouter
 from registry.models import ApiToken, ServerVersion
 from signing.models import Attestation, TrustPolicy
-from tests.deploy.conftest import ROOT, app_env
+from tests.support.data import ROOT
+from tests.support.deploy import app_env
 
 pytestmark = pytest.mark.usefixtures("_router")
 PRIMARY = dict.fromkeys(["version", "token", "trust", "attestation_principals", "session"], "default")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.deploy.conftest import CHART, ROOT, load_compose
-from tests.deploy.helm_render import render_documents
 from tests.deploy.test_chart import SECRETS
+from tests.support.data import ROOT
+from tests.support.deploy import CHART, load_compose
+from tests.support.helm_render import render_documents
 
 GUIDE = (ROOT / "docs" / "deploy.md").read_text()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import DEPLOY
+from tests.support.deploy import DEPLOY
 
 KNOBS = ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_BIND", "PORT",
          "GUNICORN_MAX_REQUESTS", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS", "LOG_LEVEL")

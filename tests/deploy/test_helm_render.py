@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.helm_render import Template, TemplateError
+from tests.support.helm_render import Template, TemplateError
 
 
 def render(source: str, values: dict[str, Any] | None = None, helpers: str = "") -> str:

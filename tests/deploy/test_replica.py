@@ -9,17 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import manifest
-from tests.deploy.conftest import (
-    app_env,
-    database_url,
-    free_port,
-    http,
-    query,
-    running,
-    throwaway_database,
-    wait_for,
-)
+from tests.support.database import database_url, query, throwaway_database
+from tests.support.deploy import app_env, http, running, wait_for
+from tests.support.manifests import manifest
+from tests.support.network import free_port
+
+pytestmark = pytest.mark.slow  # migrates and copies a throwaway database
 
 NAME = "io.modelcontextprotocol.anonymous/replica-demo"
 

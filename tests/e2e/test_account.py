@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from registry import services
-from tests.e2e.conftest import screenshot
+from tests.support.browser import screenshot
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
 
 
 def test_sign_in_create_and_revoke_a_token(page: Page, transactional_db: None) -> None:
-    user = get_user_model().objects.create_user("alice", password="correct horse battery")
+    user = UserFactory(username="alice", password="correct horse battery")
     services.token_create(name="from admin", patterns=["io.github.alice/*"], actor="admin",
                           owner=user)
     page.goto("/account/")
@@ -45,7 +45,7 @@ def test_sign_in_create_and_revoke_a_token(page: Page, transactional_db: None) -
 
 
 def test_wrong_password_is_refused(page: Page, transactional_db: None) -> None:
-    get_user_model().objects.create_user("bob", password="correct horse battery")
+    UserFactory(username="bob", password="correct horse battery")
     page.goto("/account/login/")
     page.get_by_label("Username").fill("bob")
     page.get_by_label("Password").fill("wrong")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import screenshot
-from tests.web.conftest import NPM, PYPI, REMOTE
+from tests.support.browser import screenshot
+from tests.support.manifests import NPM, PYPI, REMOTE
 
 pytestmark = pytest.mark.e2e
 

@@ -7,18 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from curation.services import catalogs as catalog_services
-from tests.e2e.conftest import screenshot
+from tests.support.browser import screenshot
+from tests.support.factories import CatalogFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def signed_in_admin(page: Page) -> Page:
-    get_user_model().objects.create_superuser("root", password="correct horse battery")
+    UserFactory(superuser=True, username="root", password="correct horse battery")
     page.goto("/account/login/")
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill("correct horse battery")
@@ -36,8 +35,7 @@ def test_approve_a_pending_server(signed_in_admin: Page, add_server: Callable[..
     page = signed_in_admin
     add_server("io.github.acme/db", title="Acme Database")
     add_server("io.github.acme/files")
-    catalog_services.catalog_create(slug="team", actor="test:admin", fields={
-        "title": "Team catalog", "review_mode": "every_version"})
+    CatalogFactory(slug="team", actor="test:admin", title="Team catalog", review_mode="every_version")
     assert catalog_names(page, "team") == []
 
     page.get_by_role("link", name="Catalogs").click()
@@ -63,7 +61,7 @@ def test_rules_editor_previews_live(signed_in_admin: Page, add_server: Callable[
     page = signed_in_admin
     add_server("io.github.acme/db")
     add_server("com.example/other")
-    catalog_services.catalog_create(slug="team", actor="test:admin", fields={})
+    CatalogFactory(slug="team", actor="test:admin")
     page.goto("/catalogs/team/rules/")
     expect(page.locator('[data-rule-count="default"]')).to_have_text("2")
     page.get_by_label("Rule 1 Action").select_option("deny")

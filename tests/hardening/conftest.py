@@ -12,7 +12,9 @@ from django.test import Client
 from curation.models import Catalog, Upstream
 from registry import services
 from registry.models import ServerVersion
-from tests.conftest import Api, bearer, manifest
+from tests.support.api import Api
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 EXT = "/v0.1/x/io.mcpindex"
 NAME = "io.github.acme/db"

@@ -9,7 +9,7 @@ from mcp_index_common.validation import validate_manifest
 from mcp_index_common.validation.formats import is_uri
 from registry import services
 from registry.models import ServerVersion
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 from tests.hardening.conftest import NAME, assert_problem
 
 BAD_URIS = ["", " ", "example.com/icon.png", "//example.com/x", "https://exa mple.com/",

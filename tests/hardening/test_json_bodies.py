@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 from tests.hardening.conftest import EXT, NAME, QUOTED, VERSION, assert_problem
 
 pytestmark = pytest.mark.django_db

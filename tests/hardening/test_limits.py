@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from registry import services
 from registry.errors import InvalidInput
 from registry.models import ApiToken
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 from tests.hardening.conftest import EXT, NAME, VERSION, assert_problem
 
 pytestmark = pytest.mark.django_db

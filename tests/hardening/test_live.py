@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 
-from tests.ops.conftest import db_url, serve  # noqa: F401  (serve: the fixture)
+from tests.support.database import db_url
+from tests.support.gunicorn import Gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,8 +18,18 @@ def _cursor(name_json: str) -> str:
     return base64.urlsafe_b64encode(f'["{name_json}","1"]'.encode()).decode().rstrip("=")
 
 
-def test_hostile_urls_on_a_debug_gunicorn(serve):  # noqa: F811
-    server = serve({"DJANGO_DEBUG": "1", "DATABASE_URL": db_url()})
+@pytest.fixture
+def debug_server(tmp_path):
+    server = Gunicorn(tmp_path / "gunicorn.log", {"DJANGO_DEBUG": "1", "DATABASE_URL": db_url()})
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_hostile_urls_on_a_debug_gunicorn(debug_server):
+    server = debug_server
 
     # A lone surrogate inside a base64 cursor: the debug 500 page could not be encoded and
     # every middleware layer rendered it again, until gunicorn killed the worker (~30 s).

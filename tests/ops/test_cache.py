@@ -17,12 +17,18 @@ from curation.sync import upstream_sync
 from mcp_index_common import dsse
 from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
-from registry.services import token_create, version_publish
-from signing import services
-from signing.models import Principal, TrustPolicy
-from tests.conftest import Api, bearer, manifest
-from tests.curation.conftest import make_upstream, snapshot
-from tests.curation.fake_upstream import FakeRegistry, stamp
+from registry.services import token_create
+from tests.support.api import Api
+from tests.support.data import snapshot
+from tests.support.factories import (
+    KeyPrincipalFactory,
+    ServerVersionFactory,
+    TrustPolicyFactory,
+    UpstreamFactory,
+)
+from tests.support.fake_upstream import FakeRegistry, stamp
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 EXT = "/v0.1/x/io.mcpindex"
@@ -134,7 +140,7 @@ def test_sync_invalidates_the_mirror_and_catalogs(client, catalog,
                                                   django_capture_on_commit_callbacks):
     registry = FakeRegistry(snapshot(40)).start()
     try:
-        make_upstream(registry)
+        UpstreamFactory(base_url=registry.url)
         with django_capture_on_commit_callbacks(execute=True):
             upstream_sync(upstream=Upstream.objects.get())
             catalog()
@@ -164,8 +170,8 @@ def test_sync_invalidates_the_mirror_and_catalogs(client, catalog,
 
 def test_curation_decisions_invalidate_the_catalog(client, admin, catalog,
                                                    django_capture_on_commit_callbacks):
-    version_publish(document=manifest(NAME, "1.0.0"), actor="test")
-    version_publish(document=manifest(NAME, "1.1.0"), actor="test")
+    ServerVersionFactory(name=NAME, version="1.0.0")
+    ServerVersionFactory(name=NAME, version="1.1.0")
     catalog(review_mode="new_servers")
     assert listed(client, "/c/corp/v0.1/servers") == {}
     root_etag = read(client, "/v0.1/servers")["ETag"]
@@ -196,11 +202,8 @@ def test_curation_decisions_invalidate_the_catalog(client, admin, catalog,
 def test_attestation_verification_invalidates(client, publish, django_capture_on_commit_callbacks):
     key = ed25519.Ed25519PrivateKey.generate()
     with django_capture_on_commit_callbacks(execute=True):
-        alice = services.principal_save(
-            principal=Principal(slug="alice", kind=Principal.KEY,
-                                public_key_pem=dsse.public_key_pem(key)), actor="t")
-        services.policy_save(policy=TrustPolicy(slug="one", title="1", threshold=1),
-                             principals=[alice], actor="t")
+        alice = KeyPrincipalFactory(slug="alice", display_name="", key=key, actor="t")
+        TrustPolicyFactory(slug="one", title="1", threshold=1, principals=[alice], actor="t")
     publish(NAME, "1.0.0")
     path = f"/v0.1/servers/{QUOTED}/versions/1.0.0"
     before = read(client, path).json()["_meta"].get(TRUST)
@@ -255,12 +258,12 @@ def test_redis_down_still_serves(client, publish, settings):
 @pytest.mark.django_db(transaction=True)
 def test_a_read_racing_a_commit_is_not_served_stale(client):
     """A reader that caches pre-commit data between the writer's two bumps loses it."""
-    version_publish(document=manifest(NAME, "1.0.0"), actor="test")
+    ServerVersionFactory(name=NAME, version="1.0.0")
     written, commit = threading.Event(), threading.Event()
 
     def writer() -> None:
         with transaction.atomic():
-            version_publish(document=manifest(NAME, "2.0.0"), actor="test")
+            ServerVersionFactory(name=NAME, version="2.0.0")
             written.set()
             commit.wait(10)
         connection.close()

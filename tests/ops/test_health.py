@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 
 from ops.health import one_line
-from tests.ops.conftest import TEST_REDIS_URL, TcpProxy, db_url, free_port
+from tests.support.database import db_url
+from tests.support.network import TcpProxy, free_port
+from tests.support.redis import TEST_REDIS_URL
 
 
 def test_healthz_answers_without_touching_the_database(client):
@@ -96,6 +98,7 @@ def _readyz(server):
     return response.status_code, response.json()["checks"], response
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_readiness_fails_when_nothing_listens_on_the_database_port(serve):
     server = serve({"DATABASE_URL": db_url(port=free_port())})
@@ -112,6 +115,7 @@ def test_readiness_fails_when_nothing_listens_on_the_database_port(serve):
     assert failed[-1]["level"] == "WARNING" and "database=" in failed[-1]["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_readiness_answers_in_bounded_time_when_the_database_hangs(serve, silent_port):
     server = serve({"DATABASE_URL": db_url(port=silent_port), "DATABASE_CONNECT_TIMEOUT": "2",
@@ -127,6 +131,7 @@ def test_readiness_answers_in_bounded_time_when_the_database_hangs(serve, silent
     assert 'mcp_index_scrape_up{source="database"} 0.0' in scrape.text
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_readiness_fails_when_the_broker_is_down(serve):
     server = serve({"DATABASE_URL": db_url(),
@@ -137,6 +142,7 @@ def test_readiness_fails_when_the_broker_is_down(serve):
     assert checks["database"] == "ok" and checks["cache"] == "ok"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_database_restart_is_survived_without_a_failed_request(serve):
     db = connection.settings_dict

@@ -17,9 +17,12 @@ import pytest
 from celery import Celery, shared_task
 from django.test import Client
 
-from curation.models import Upstream
 from ops.logs import JsonFormatter, KeyValueFormatter, request_id_var
-from tests.ops.conftest import ROOT, TEST_REDIS_URL, db_url, free_port
+from tests.support.data import ROOT
+from tests.support.database import db_url
+from tests.support.factories import UpstreamFactory
+from tests.support.network import free_port
+from tests.support.redis import TEST_REDIS_URL
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -167,10 +170,11 @@ def test_celery_records_keep_one_traceback():
     assert "data" not in doc and doc["exc"].count("Traceback") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_logs_with_the_task_id_and_the_enqueuing_request_id(tmp_path):
     """A real worker: the request id travels in the message, the task id comes from Celery."""
-    dead = Upstream.objects.create(name="dead", base_url=f"http://127.0.0.1:{free_port()}/v0.1")
+    dead = UpstreamFactory(name="dead", base_url=f"http://127.0.0.1:{free_port()}/v0.1")
     queue = f"test-logs-{os.getpid()}-{time.time_ns()}"
     env = {**os.environ, "CELERY_BROKER_URL": TEST_REDIS_URL, "DATABASE_URL": db_url(),
            "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",

@@ -20,10 +20,13 @@ from curation.sync import upstream_sync
 from ops.metrics import BUCKETS
 from registry.models import ServerVersion
 from signing.models import Attestation
-from tests.conftest import manifest
-from tests.curation.conftest import snapshot
-from tests.curation.fake_upstream import FakeRegistry
-from tests.ops.conftest import TEST_REDIS_URL, db_url, free_port
+from tests.support.data import snapshot
+from tests.support.database import db_url
+from tests.support.factories import SyncRunFactory, UpstreamFactory
+from tests.support.fake_upstream import FakeRegistry
+from tests.support.manifests import manifest
+from tests.support.network import free_port
+from tests.support.redis import TEST_REDIS_URL
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -104,15 +107,15 @@ def test_sync_runs_come_from_the_database(client, settings):
     settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS = 2
     upstream_registry = FakeRegistry(snapshot(20)).start()
     try:
-        good = Upstream.objects.create(name="official", base_url=upstream_registry.url)
+        good = UpstreamFactory(base_url=upstream_registry.url)
         assert upstream_sync(upstream=good).state == "succeeded"
         assert upstream_sync(upstream=good).state == "succeeded"
     finally:
         upstream_registry.stop()
-    dead = Upstream.objects.create(name="dead", base_url=f"http://127.0.0.1:{free_port()}/v0.1")
+    dead = UpstreamFactory(name="dead", base_url=f"http://127.0.0.1:{free_port()}/v0.1")
     assert upstream_sync(upstream=dead).state == "failed"
-    SyncRun.objects.create(upstream=dead, mode="full")  # one in progress
-    Upstream.objects.create(name="idle", base_url="http://127.0.0.1:9/v0.1")  # never synced
+    SyncRunFactory(upstream=dead, mode="full")  # one in progress
+    UpstreamFactory(name="idle")  # never synced (nothing listens on its port 9)
 
     samples = scrape(client)
     runs = "mcp_index_sync_runs_total"
@@ -224,7 +227,7 @@ def test_a_dead_broker_is_reported_not_raised(client, settings):
 
 @pytest.mark.django_db
 def test_scrape_cost_does_not_grow_with_rows(client, publish):
-    upstream = Upstream.objects.create(name="u", base_url="http://127.0.0.1:9/v0.1")
+    upstream = UpstreamFactory(name="u")
     finished = timezone.now() - timedelta(minutes=5)
     SyncRun.objects.bulk_create([SyncRun(upstream=upstream, mode="incremental", state="succeeded",
                                          finished_at=finished) for _ in range(200)])
@@ -252,6 +255,7 @@ def test_bearer_token_guards_the_metrics(client, settings):
     scrape(client, Authorization="Bearer s3cret-scrape-token")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_workers_share_their_request_counts(serve, tmp_path):
     """With PROMETHEUS_MULTIPROC_DIR, any worker's scrape adds up every worker's requests."""

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from tests.support.redis import TEST_REDIS_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +27,7 @@ def production_env(**overrides: str) -> dict[str, str]:
                DJANGO_ALLOWED_HOSTS="registry.example.com",
                DJANGO_CSRF_TRUSTED_ORIGINS="https://registry.example.com",
                DATABASE_URL=os.environ.get("DATABASE_URL", ""),
-               REDIS_URL="redis://127.0.0.1:6379/0")
+               REDIS_URL=TEST_REDIS_URL)
     env.update(overrides)
     return env
 

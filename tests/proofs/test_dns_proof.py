@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.auth.jwt import verify_token
-from tests.proofs.identities import DomainKey
+from tests.support.identities import DomainKey
 
 pytestmark = pytest.mark.django_db
 DOMAIN = "example.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.auth.jwt import verify_token
-from tests.proofs.loopback import Reply
+from tests.support.loopback import Reply
 
 pytestmark = pytest.mark.django_db
 GOOD = "gho_good_token"

@@ -7,9 +7,8 @@ import pytest
 from registry.auth.jwt import verify_token
 from registry.models import AuditEvent
 from registry.outbound import OutboundError, guarded_get
-from tests.proofs.conftest import PROOF_DOMAIN
-from tests.proofs.identities import DomainKey
-from tests.proofs.loopback import Reply
+from tests.support.identities import DomainKey
+from tests.support.loopback import PROOF_DOMAIN, Reply
 
 WELL_KNOWN = "/.well-known/mcp-registry-auth"
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,9 @@ import time
 
 import pytest
 
-from tests.conftest import manifest
-from tests.proofs.conftest import PROOF_DOMAIN
-from tests.proofs.identities import DomainKey, now_rfc3339
-from tests.proofs.loopback import Reply
+from tests.support.identities import DomainKey, now_rfc3339
+from tests.support.loopback import PROOF_DOMAIN, Reply
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 REGISTRY = "http://testserver"  # what `mcp-publisher login … --registry` was given

@@ -12,7 +12,7 @@ from django.urls import reverse
 from registry.admin import ReadOnlyAdmin, ServiceAdmin
 from registry.models import ApiToken, AuditEvent, IdempotencyRecord, RemoteUrl, ServerVersion
 from registry.services import token_create
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from registry.models import ServerVersion
-from tests.conftest import SNAPSHOT, Api, load_json
+from tests.support.api import Api
+from tests.support.data import SNAPSHOT, load_json
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def run_import(path: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_snapshot_round_trips_through_the_api(client):
     entries = load_json(SNAPSHOT)
     first = run_import(str(SNAPSHOT))
@@ -81,6 +83,7 @@ def test_import_refuses_unreadable_input(tmp_path):
     assert not ServerVersion.objects.exists()
 
 
+@pytest.mark.slow
 def test_demo_data_loads_twice_without_duplicates():
     call_command("load_demo", stdout=StringIO())
     count = ServerVersion.objects.count()

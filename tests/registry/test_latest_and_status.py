@@ -92,7 +92,8 @@ def test_status_errors(publisher, api, publish):
 
 
 def test_status_needs_permission_on_that_name(client, publish):
-    from tests.conftest import Api, bearer
+    from tests.support.api import Api
+    from tests.support.tokens import bearer
     publish(NAME, "1.0.0")
     other = Api(client)
     other.token = bearer(["com.other/*"])
@@ -101,7 +102,9 @@ def test_status_needs_permission_on_that_name(client, publish):
 
 
 def test_admin_edit_replaces_manifest_but_not_name_or_version(client, publish):
-    from tests.conftest import Api, bearer, manifest
+    from tests.support.api import Api
+    from tests.support.manifests import manifest
+    from tests.support.tokens import bearer
     publish(NAME, "1.0.0", description="typo hre")
     admin = Api(client)
     admin.token = bearer(["*"])

@@ -11,7 +11,10 @@ from mcp_index_common.validation import SUPPORTED_SCHEMAS
 from registry.errors import IdempotencyKeyReused
 from registry.models import AuditEvent, IdempotencyRecord, ServerVersion
 from registry.services import Idempotency, PublishResult, version_publish
-from tests.conftest import EXAMPLES, Api, bearer, load_json, manifest
+from tests.support.api import Api
+from tests.support.data import EXAMPLES, load_json
+from tests.support.manifests import manifest
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from registry.models import IdempotencyRecord
 from registry.tasks import purge_idempotency_records
+from tests.support.redis import TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def make_records() -> None:
@@ -38,15 +38,16 @@ def test_purge_keeps_recent_records():
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_task_through_redis():
     try:
-        redis.Redis.from_url(REDIS_URL).ping()
+        redis.Redis.from_url(TEST_REDIS_URL).ping()
     except redis.ConnectionError:
-        pytest.fail(f"Redis is required for the test suite at {REDIS_URL} (make services)")
+        pytest.fail(f"Redis is required for the test suite at {TEST_REDIS_URL} (make services)")
     make_records()
     db = connection.settings_dict
-    env = {**os.environ, "CELERY_BROKER_URL": REDIS_URL,
+    env = {**os.environ, "CELERY_BROKER_URL": TEST_REDIS_URL,
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0",
            "DJANGO_SECRET_KEY": "worker-test", "MCP_INDEX_JWT_PRIVATE_KEY": "33" * 32}
@@ -59,7 +60,7 @@ def test_a_real_worker_runs_the_task_through_redis():
     try:
         # set_as_current=False: otherwise every later shared_task.delay() in this process
         # would go to this app (Redis) instead of running inline as the test settings say.
-        client = Celery(broker=REDIS_URL, set_as_current=False)
+        client = Celery(broker=TEST_REDIS_URL, set_as_current=False)
         client.send_task("registry.tasks.purge_idempotency_records", queue=queue)
         client.close()
         deadline = time.monotonic() + 60

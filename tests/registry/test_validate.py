@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mcp_index_common.validation import validate_manifest
-from tests.conftest import manifest
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from mcp_index_common.statements import REVIEW_V1, manifest_digest, review_predicate, statement_build
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import MANIFEST, SERVER, VERSION
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import MANIFEST, SERVER, VERSION
 
 
 @pytest.fixture(scope="session")

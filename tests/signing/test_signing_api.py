@@ -15,7 +15,8 @@ from mcp_index_common.statements import REVIEW_V1, manifest_digest, statement_by
 from registry.models import AuditEvent, ServerVersion
 from signing import services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from tests.signing.fakesigstore import FakeSigstore
+from tests.support.factories import KeyPrincipalFactory, TrustPolicyFactory
+from tests.support.fake_sigstore import FakeSigstore
 
 pytestmark = pytest.mark.django_db
 
@@ -47,27 +48,16 @@ def keys() -> dict[str, Any]:
     }
 
 
-def _key_principal(slug: str, key: Any, **extra: Any) -> Principal:
-    principal = Principal(
-        slug=slug,
-        display_name=slug.title(),
-        kind=Principal.KEY,
-        public_key_pem=dsse.public_key_pem(key),
-        **extra,
-    )
-    return services.principal_save(principal=principal, actor=ACTOR)
-
-
 @pytest.fixture
 def principals(keys, django_capture_on_commit_callbacks) -> dict[str, Principal]:
     with django_capture_on_commit_callbacks(execute=True):
-        return {s: _key_principal(s, keys[s]) for s in ("alice", "bob", "carol")}
+        return {s: KeyPrincipalFactory(slug=s, key=keys[s], actor=ACTOR) for s in ("alice", "bob", "carol")}
 
 
 @pytest.fixture
 def two_of_three(principals) -> TrustPolicy:
-    policy = TrustPolicy(slug="two-reviewers", title="2 of 3 reviewers", threshold=2)
-    return services.policy_save(policy=policy, principals=principals.values(), actor=ACTOR)
+    return TrustPolicyFactory(slug="two-reviewers", title="2 of 3 reviewers", threshold=2,
+                              principals=principals.values(), actor=ACTOR)
 
 
 def _envelope(sv: ServerVersion, key: Any, **statement: Any) -> dict[str, Any]:
@@ -147,6 +137,16 @@ def test_statement_about_another_version_is_refused(
     assert response.status_code == 422
 
 
+def test_a_wrong_keyid_hint_still_verifies_with_the_key_that_signed(
+    client, version, principals, keys, django_capture_on_commit_callbacks
+):
+    envelope = _envelope(version, keys["alice"])
+    envelope["signatures"][0]["keyid"] = principals["bob"].keyid  # a known key, but not the signer
+    assert _submit(client, django_capture_on_commit_callbacks, envelope).status_code == 201
+    [item] = _listed(client)
+    assert (item["state"], item["principals"]) == ("verified", ["alice"])
+
+
 def test_threshold_counts_distinct_principals(
     client, version, two_of_three, keys, django_capture_on_commit_callbacks
 ):
@@ -168,7 +168,7 @@ def test_unknown_principal_stays_unverified_until_added(
     assert item["state"] == "unverified"
     assert item["principals"] == []
     with django_capture_on_commit_callbacks(execute=True):
-        _key_principal("mallory", keys["mallory"])
+        KeyPrincipalFactory(slug="mallory", key=keys["mallory"], actor=ACTOR)
     [item] = _listed(client)
     assert item["state"] == "verified"
     assert item["principals"] == ["mallory"]

@@ -19,7 +19,7 @@ from mcp_index_cli.context import Context
 from mcp_index_cli.errors import EXIT_NETWORK, CliError
 from mcp_index_cli.main import main
 from mcp_index_common import dsse
-from tests.signing.helpers import ISSUER, MANIFEST, SERVER, VERSION
+from tests.support.signing import ISSUER, MANIFEST, SERVER, VERSION
 
 REGISTRY = "http://registry.test"
 

@@ -17,8 +17,9 @@ from mcp_index_common import dsse
 from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
 from signing import services
-from signing.models import Attestation, Principal, TrustPolicy
+from signing.models import Attestation, TrustPolicy
 from signing.selectors import trust_meta_for_versions, versions_satisfying
+from tests.support.factories import KeyPrincipalFactory, TrustPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,21 +62,9 @@ def _api(transport: httpx.BaseTransport) -> SigningApi:
 def setup(publish, django_capture_on_commit_callbacks):
     keys = {s: ed25519.Ed25519PrivateKey.generate() for s in ("alice", "bob", "carol")}
     with django_capture_on_commit_callbacks(execute=True):
-        principals = [
-            services.principal_save(
-                principal=Principal(
-                    slug=s, display_name=s.title(), kind=Principal.KEY, public_key_pem=dsse.public_key_pem(k)
-                ),
-                actor=ACTOR,
-            )
-            for s, k in keys.items()
-        ]
-    services.policy_save(
-        policy=TrustPolicy(slug="two", title="2 of 3", threshold=2), principals=principals, actor=ACTOR
-    )
-    services.policy_save(
-        policy=TrustPolicy(slug="one", title="1 of 3", threshold=1), principals=principals, actor=ACTOR
-    )
+        principals = [KeyPrincipalFactory(slug=s, key=k, actor=ACTOR) for s, k in keys.items()]
+    TrustPolicyFactory(slug="two", title="2 of 3", threshold=2, principals=principals, actor=ACTOR)
+    TrustPolicyFactory(slug="one", title="1 of 3", threshold=1, principals=principals, actor=ACTOR)
     versions = []
     for i in range(6):
         publish(NAME, f"1.0.{i}")

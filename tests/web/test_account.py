@@ -6,18 +6,18 @@ import re
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from registry import services
 from registry.models import ApiToken, AuditEvent
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def alice(client: Client) -> Any:
-    user = get_user_model().objects.create_user("alice", password="correct horse battery")
+    user = UserFactory(username="alice", password="correct horse battery")
     services.token_create(name="granted by admin", patterns=["io.github.alice/*"],
                           actor="admin", owner=user)
     client.force_login(user)
@@ -30,7 +30,7 @@ def test_account_requires_sign_in(client: Client) -> None:
 
 
 def test_sign_in_with_a_django_account(client: Client) -> None:
-    get_user_model().objects.create_user("bob", password="correct horse battery")
+    UserFactory(username="bob", password="correct horse battery")
     bad = client.post("/account/login/", {"username": "bob", "password": "nope"})
     assert bad.status_code == 200 and b"errors" in bad.content
     good = client.post("/account/login/", {"username": "bob", "password": "correct horse battery",
@@ -70,7 +70,7 @@ def test_only_admins_create_editing_tokens(client: Client, alice: Any) -> None:
     response = client.post("/account/tokens/", {"name": "e", "patterns": "io.github.alice/*",
                                                 "can_edit": "on"})
     assert response.status_code == 400 and ApiToken.objects.count() == 1
-    admin = get_user_model().objects.create_superuser("root", password="x" * 12)
+    admin = UserFactory(superuser=True, username="root", password="x" * 12)
     client.force_login(admin)
     assert b"<code>*</code>" in client.get("/account/").content
     ok = client.post("/account/tokens/", {"name": "e", "patterns": "*", "can_edit": "on"})
@@ -78,7 +78,7 @@ def test_only_admins_create_editing_tokens(client: Client, alice: Any) -> None:
 
 
 def test_revoke_own_token_only(client: Client, alice: Any) -> None:
-    other = get_user_model().objects.create_user("mallory", password="x" * 12)
+    other = UserFactory(username="mallory", password="x" * 12)
     theirs = services.token_create(name="theirs", patterns=["a.b/*"], actor="admin", owner=other)
     mine = ApiToken.objects.get(owner=alice)
     assert client.post(f"/account/tokens/{theirs.token.pk}/revoke/").status_code == 404
@@ -91,7 +91,7 @@ def test_revoke_own_token_only(client: Client, alice: Any) -> None:
 
 def test_token_forms_need_csrf() -> None:
     csrf_client = Client(enforce_csrf_checks=True)
-    user = get_user_model().objects.create_user("carol", password="x" * 12)
+    user = UserFactory(username="carol", password="x" * 12)
     csrf_client.force_login(user)
     assert csrf_client.post("/account/tokens/", {"name": "x", "patterns": "a/*"}).status_code == 403
 

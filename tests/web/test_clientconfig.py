@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, load_json
+from tests.support.data import EXAMPLES, SHARED, load_json
 from web import clientconfig as cc
 
 
@@ -151,6 +151,12 @@ def test_optional_inputs_without_values_are_left_out() -> None:
         "environmentVariables": [{"name": "OPTIONAL"}]}]})
     assert [a.render("placeholder") for a in launch.args] == ["-y", "o@1"]
     assert launch.env == ()
+
+
+def test_the_official_examples_are_found() -> None:
+    """The next test runs once per example: without them it would check nothing (an empty
+    parameter set also fails collection, see empty_parameter_set_mark in pyproject.toml)."""
+    assert len(EXAMPLES) >= 17, f"{len(EXAMPLES)} examples under {SHARED / 'spec' / 'examples'}"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name.split(".")[1])

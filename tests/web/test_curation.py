@@ -8,12 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
-from curation.models import Catalog, CatalogEntry, CatalogRule, EntryState, SyncRun, Upstream
-from curation.services import catalogs as catalog_services
+from curation.models import Catalog, CatalogEntry, CatalogRule, EntryState
 from registry import services
+from tests.support.factories import CatalogFactory, SyncRunFactory, UpstreamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ADMIN = "test:admin"
@@ -23,7 +22,7 @@ ADMIN = "test:admin"
 def make_catalog(django_capture_on_commit_callbacks: Callable) -> Callable[..., Catalog]:
     def _make(slug: str = "team", **fields: Any) -> Catalog:
         with django_capture_on_commit_callbacks(execute=True):
-            return catalog_services.catalog_create(slug=slug, fields=fields, actor=ADMIN)
+            return CatalogFactory(slug=slug, actor=ADMIN, **fields)
     return _make
 
 
@@ -37,7 +36,7 @@ def reviewed(add_server: Callable, make_catalog: Callable) -> Catalog:
 
 @pytest.fixture
 def admin(client: Client) -> Any:
-    user = get_user_model().objects.create_superuser("root", password="x" * 12)
+    user = UserFactory(superuser=True, username="root", password="x" * 12)
     client.force_login(user)
     return user
 
@@ -53,7 +52,7 @@ def test_catalogs_page(client: Client, reviewed: Catalog, make_catalog: Callable
 
 def test_review_queue_needs_the_reviewer_role(client: Client, reviewed: Catalog) -> None:
     assert client.get("/catalogs/team/review/").status_code == 302  # sign in first
-    user = get_user_model().objects.create_user("eve", password="x" * 12)
+    user = UserFactory(username="eve", password="x" * 12)
     client.force_login(user)
     assert client.get("/catalogs/team/review/").status_code == 403
     assert client.post("/catalogs/team/review/decide/", {
@@ -139,9 +138,8 @@ def test_rules_preview_and_save(client: Client, add_server: Callable, make_catal
 
 def test_upstreams_page_and_sync_now(client: Client, admin: Any,
                                      django_capture_on_commit_callbacks: Callable) -> None:
-    upstream = Upstream.objects.create(name="official", base_url="https://registry.example/v0.1")
-    SyncRun.objects.create(upstream=upstream, mode="incremental", state="failed", created=3,
-                           error="HTTP 503 from upstream")
+    upstream = UpstreamFactory(base_url="https://registry.example/v0.1")
+    SyncRunFactory(upstream=upstream, state="failed", created=3, error="HTTP 503 from upstream")
     body = client.get("/upstreams/").content.decode()
     assert "official" in body and "HTTP 503 from upstream" in body and ">failed<" in body
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -150,7 +148,7 @@ def test_upstreams_page_and_sync_now(client: Client, admin: Any,
 
 
 def test_upstreams_page_is_for_admins(client: Client) -> None:
-    client.force_login(get_user_model().objects.create_user("eve", password="x" * 12))
+    client.force_login(UserFactory(username="eve", password="x" * 12))
     assert client.get("/upstreams/").status_code == 403
     assert client.post("/upstreams/official/sync/").status_code == 403
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from tests.web.conftest import NPM, REMOTE
+from tests.support.manifests import NPM, REMOTE
 
 pytestmark = pytest.mark.django_db
 

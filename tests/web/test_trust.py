@@ -17,7 +17,7 @@ from mcp_index_common import dsse
 from mcp_index_common.statements import statement_bytes_for
 from registry.models import ServerVersion
 from signing import services
-from signing.models import Principal, TrustPolicy
+from tests.support.factories import KeyPrincipalFactory, TrustPolicyFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = "test:admin"
@@ -28,13 +28,9 @@ def keys(django_capture_on_commit_callbacks: Callable) -> dict[str, Any]:
     """Three key principals and two policies: `two` (2 of 3) and `one` (1 of 3)."""
     keys = {s: ed25519.Ed25519PrivateKey.generate() for s in ("alice", "bob", "carol")}
     with django_capture_on_commit_callbacks(execute=True):
-        principals = [services.principal_save(principal=Principal(
-            slug=s, display_name=s.title(), kind=Principal.KEY,
-            public_key_pem=dsse.public_key_pem(k)), actor=ACTOR) for s, k in keys.items()]
-    services.policy_save(policy=TrustPolicy(slug="two", title="Two reviewers", threshold=2),
-                         principals=principals, actor=ACTOR)
-    services.policy_save(policy=TrustPolicy(slug="one", title="One reviewer", threshold=1),
-                         principals=principals, actor=ACTOR)
+        principals = [KeyPrincipalFactory(slug=s, key=k, actor=ACTOR) for s, k in keys.items()]
+    TrustPolicyFactory(slug="two", title="Two reviewers", threshold=2, principals=principals, actor=ACTOR)
+    TrustPolicyFactory(slug="one", title="One reviewer", threshold=1, principals=principals, actor=ACTOR)
     return keys
 
 

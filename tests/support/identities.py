@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from tests.proofs.loopback import FakeHTTPServer, Reply
+from tests.support.loopback import FakeHTTPServer, Reply
 
 
 def now_rfc3339(offset: float = 0) -> str:

@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 for the proof and ownership tests: HTTP(S), DNS, TLS material."""
+"""Real servers on 127.0.0.1 for the proof, ownership and login tests: HTTP(S), DNS, TLS material."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+# Host names the tests point at loopback (MCP_INDEX_OUTBOUND_HOSTS); the TLS certificate of
+# the `tls` fixture covers both.
+PROOF_DOMAIN = "proof.example.test"
+FILES_HOST = "files.example.test"
 
 @dataclass
 class Reply:

@@ -1,4 +1,4 @@
-"""Constants shared by the signing tests."""
+"""The version the signing tests sign: its name, version, manifest and the issuer they trust."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from registry.models import ServerVersion
-from tests.conftest import Api
+from tests.support.api import Api
 
 pytestmark = pytest.mark.django_db
 
