@@ -9,8 +9,8 @@ from mcp_index_common.validation import validate_manifest
 from mcp_index_common.validation.formats import is_uri
 from registry import services
 from registry.models import ServerVersion
-from tests.support.manifests import manifest
 from tests.hardening.conftest import NAME, assert_problem
+from tests.support.manifests import manifest
 
 BAD_URIS = ["", " ", "example.com/icon.png", "//example.com/x", "https://exa mple.com/",
             "https://例え.jp/icon.png", "https://example.com/\u00e9", "https://[::zz]/x",

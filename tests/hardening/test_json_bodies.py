@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.manifests import manifest
 from tests.hardening.conftest import EXT, NAME, QUOTED, VERSION, assert_problem
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 

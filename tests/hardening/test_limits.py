@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from registry import services
 from registry.errors import InvalidInput
 from registry.models import ApiToken
-from tests.support.manifests import manifest
 from tests.hardening.conftest import EXT, NAME, VERSION, assert_problem
+from tests.support.manifests import manifest
 
 pytestmark = pytest.mark.django_db
 
