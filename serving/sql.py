@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from django.conf import settings
 from django.db import connection, connections, router
+from django.utils import timezone
 
 from curation.models import CatalogEntry, CatalogOverlay, EntryState
 from mcp_index_common.verification import VERIFIED
@@ -74,8 +75,9 @@ _FROM_VERSIONS = f"SELECT {_VERSION_COLUMNS} FROM {_SV} sv"  # noqa: S608
 _FROM_ENTRIES = (f"SELECT {_ENTRY_COLUMNS} FROM {_CE} ce "  # noqa: S608
                  f"JOIN {_SV} sv ON sv.id = ce.server_version_id WHERE ce.catalog_id = %s AND ce.listed "
                  # Fail closed: an entry past its trust deadline is not served, even before the
-                 # reconcile removes it (CatalogEntryQuerySet.served is the ORM form).
-                 "AND (ce.trust_until IS NULL OR ce.trust_until > now())")
+                 # reconcile removes it (CatalogEntryQuerySet.served is the ORM form). "Now" is
+                 # the application's clock (a parameter), the one deadlines are computed with.
+                 "AND (ce.trust_until IS NULL OR ce.trust_until > %s)")
 
 # A server's versions and one version, per scope and visibility: constant statements.
 _VISIBLE = {False: f" AND sv.status <> '{_DELETED}'", True: ""}
@@ -162,6 +164,11 @@ def preparable(query: ListQuery) -> bool:
     return not query.search and query.updated_since is None
 
 
+def _entry_scope(catalog: Any) -> list[Any]:
+    """The parameters of _FROM_ENTRIES: the catalog, and now for the trust deadline."""
+    return [catalog.pk, timezone.now()]
+
+
 def list_rows(scope: CatalogRef, query: ListQuery) -> list[EntryRow]:
     """Up to limit+1 rows of a keyset page in (name, version) order."""
     limit = int(query.limit) + 1
@@ -174,7 +181,7 @@ def list_rows(scope: CatalogRef, query: ListQuery) -> list[EntryRow]:
                f"ORDER BY name, version LIMIT {limit}) ORDER BY sv.name, sv.version")
     else:
         where, params = list_filters(query, alias="ce.", search_alias="sv.")
-        params = [scope.catalog.pk, *params]
+        params = [*_entry_scope(scope.catalog), *params]
         condition = "".join(f" AND {w}" for w in where)
         sql = f"{_FROM_ENTRIES}{condition} ORDER BY ce.name, ce.version LIMIT {limit}"
     return _entries(fetch(sql, params, prepare=preparable(query)))
@@ -184,7 +191,7 @@ def version_rows(scope: CatalogRef, name: str, *, include_deleted: bool) -> list
     """A server's versions, newest publish first."""
     if scope.catalog is None:
         return _entries(fetch(_VERSIONS[include_deleted], [name]))
-    return _entries(fetch(_ENTRY_VERSIONS[include_deleted], [scope.catalog.pk, name]))
+    return _entries(fetch(_ENTRY_VERSIONS[include_deleted], [*_entry_scope(scope.catalog), name]))
 
 
 def version_row(scope: CatalogRef, name: str, version: str, *, include_deleted: bool
@@ -195,5 +202,6 @@ def version_row(scope: CatalogRef, name: str, version: str, *, include_deleted: 
     if scope.catalog is None:
         found = fetch(_VERSION[latest, include_deleted], params)
     else:
-        found = fetch(_ENTRY_VERSION[latest, include_deleted], [scope.catalog.pk, *params])
+        found = fetch(_ENTRY_VERSION[latest, include_deleted],
+                      [*_entry_scope(scope.catalog), *params])
     return _entries(found)[0] if found else None

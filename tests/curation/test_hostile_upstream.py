@@ -529,6 +529,7 @@ def test_a_stale_running_run_is_closed_even_if_its_upstream_never_syncs_again(fa
 
 # --- kill -9: whenever the process dies, a later run resumes without duplicates or gaps ----
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_at_random_moments_loses_and_duplicates_nothing(client):
     registry = FakeRegistry(snapshot(400)).start()

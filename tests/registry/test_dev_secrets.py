@@ -67,6 +67,7 @@ def admin_token(seed_hex: str) -> str:
     return jwt.encode(claims, key, algorithm="EdDSA")
 
 
+@pytest.mark.slow
 def test_each_dev_instance_makes_and_keeps_its_own_secrets(tmp_path):
     first, second = tmp_path / "a" / "secrets.json", tmp_path / "b" / "secrets.json"
     forged = admin_token(OLD_DEV_SEED)
