@@ -29,6 +29,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
 _KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+_KEY_SHOWN = 60  # characters of a key quoted in a location
 
 
 class InputRefused(ValueError):
@@ -105,16 +106,19 @@ def _parse_float(literal: str) -> Any:
 def _child(location: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{location}[{key}]"
-    if _KEY.match(key):
+    if len(key) <= _KEY_SHOWN and _KEY.match(key):
         return f"{location}.{key}" if location else key
-    return f"{location}[{json.dumps(key)}]"  # escaped: a key may hold anything
+    shown = json.dumps(key[:_KEY_SHOWN]) + ("…" if len(key) > _KEY_SHOWN else "")
+    return f"{location}[{shown}]"  # escaped (NUL, surrogates, quotes) and cut: a key may hold anything
 
 
-def value_problem(value: Any, *, max_depth: int = MAX_DEPTH, max_int: int = MAX_SAFE_INTEGER,
-                  location: str = "body") -> InputRefused | None:
+def value_problem(value: Any, *, max_depth: int = MAX_DEPTH,
+                  max_int: int | None = MAX_SAFE_INTEGER, location: str = "body"
+                  ) -> InputRefused | None:
     """The first unacceptable thing in a decoded JSON value, or None.
 
     Walks without recursion, so a value nested arbitrarily deep is reported, not a crash.
+    `max_int=None` accepts integers of any size (a mirror keeps what its upstream serves).
     """
     stack: list[tuple[Any, str, int]] = [(value, location, 0)]
     while stack:
@@ -129,7 +133,7 @@ def value_problem(value: Any, *, max_depth: int = MAX_DEPTH, max_int: int = MAX_
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
-            if abs(item) > max_int:
+            if max_int is not None and abs(item) > max_int:
                 return InputRefused(f"is an integer outside ±{max_int}", where)
         elif isinstance(item, float):
             if not math.isfinite(item):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from curation.sync.screen import entry_problem
 from mcp_index_common.input import (
     MAX_SAFE_INTEGER,
     InputRefused,
@@ -91,3 +92,19 @@ def test_a_megabyte_body_is_checked_quickly():
     with pytest.raises(InputRefused, match="nested"):
         parse_json(b"[" * 1_000_000)  # refused by depth, before any decoding
     assert time.perf_counter() - started < 2
+
+
+def test_the_mirror_screens_entries_with_the_same_boundary():
+    """curation.sync.screen rejects an upstream entry for what a request body would be
+    refused for, but keeps integers of any size (a mirror serves what its upstream holds)."""
+    assert entry_problem({"server": {"name": "a\x00"}}) == (
+        "entry.server.name contains a NUL character (U+0000)")
+    deep: list = []
+    for _ in range(40):
+        deep = [deep]
+    assert "nested more than 32" in (entry_problem({"d": deep}) or "")
+    assert "finite" in (entry_problem({"n": float("nan")}) or "")
+    assert entry_problem({"n": 2**70, "t": "données"}) is None
+    long_key = "k\udc00" + "x" * 500
+    problem = entry_problem({long_key: 1}) or ""
+    assert "surrogate" in problem and len(problem) < 200
