@@ -26,7 +26,7 @@ from mcp_index_common.verification import (
     attestation_check,
 )
 from ops import generations
-from registry.errors import RegistryError
+from registry.errors import Conflict, RegistryError
 from registry.models import ServerVersion
 from registry.services import audit_record
 from signing import selectors, tasks
@@ -360,6 +360,10 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
 @transaction.atomic
 def trust_root_delete(*, root: TrustRoot, actor: str) -> None:
     """Remove a trust root no principal uses (PROTECT); sigstore attestations are re-verified."""
+    in_use = sorted(root.principals.values_list("slug", flat=True))
+    if in_use:
+        raise Conflict(f"trust root {root.slug} is used by principals {', '.join(in_use)}; "
+                       "remove them or move them to another root first")
     audit_record(actor=actor, action="signing.trust_root.deleted", target=root.slug, data={"kind": root.kind})
     root.delete()
     attestations_reverify(kinds=[KIND_SIGSTORE])
