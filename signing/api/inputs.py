@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mcp_index_common.statements import REVIEW_V1, VERDICT_APPROVED
@@ -116,7 +116,10 @@ def _time(value: Any, what: str) -> datetime | None:
         raise _refuse(f"{what} must be an RFC 3339 time such as 2027-06-30T00:00:00Z, or null")
     if parsed.tzinfo is None:
         raise _refuse(f"{what} needs a time zone, e.g. 2027-06-30T00:00:00Z")
-    return parsed
+    try:
+        return parsed.astimezone(UTC)  # stored and served in UTC
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise _refuse(f"{what} is out of range") from exc
 
 
 def _strings(value: Any, what: str, *, least: int, most: int, limit: int) -> list[str]:

@@ -186,6 +186,8 @@ BAD_PRINCIPALS = [
     ({"expiresAt": "tomorrow"}, "expiresAt"),
     ({"expiresAt": "2030-01-01T00:00:00"}, "time zone"),
     ({"expiresAt": 1893456000}, "expiresAt"),
+    ({"expiresAt": "0001-01-01T00:00:00+01:00"}, "out of range"),
+    ({"expiresAt": "9999-12-31T23:59:59-01:00"}, "out of range"),
     ({"keyid": "abc"}, "unknown field"),
     ({"sigstore": {"issuer": ISSUER, "subject": "a", "trustRoot": "acme"}}, "key principal"),
 ]
