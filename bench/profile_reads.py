@@ -5,7 +5,7 @@
 
 For each endpoint of the read benchmark, N requests through the full middleware stack with
 production settings (no response cache), timed per phase: the whole request, DRF dispatch,
-the selector (queries and row decoding), the trust-summary query, JSON rendering, and the
+the reader (queries and row decoding), the trust-summary query, JSON rendering, and the
 time spent inside database calls. `--cprofile` also writes the top functions to bench/out/.
 """
 
@@ -46,8 +46,7 @@ from rest_framework.views import APIView  # noqa: E402
 
 from bench.read_bench import ENDPOINTS, Size, endpoint_paths  # noqa: E402
 from curation import selectors as curation_selectors  # noqa: E402
-from registry import selectors  # noqa: E402
-from registry.api import responses  # noqa: E402
+from serving import reader, render  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -105,14 +104,14 @@ class Phases:
 
 def instrument(phases: Phases) -> None:
     phases.wrap(APIView, "dispatch", "view")
-    for module, attr in ((selectors, "list_page"), (selectors, "server_version"),
-                         (curation_selectors, "catalog_list_page"),
-                         (curation_selectors, "catalog_resolve")):
+    # serving's views call these through the modules, so wrapping them there times them.
+    for module, attr in ((reader, "list_page"), (reader, "server_versions"),
+                         (reader, "server_version"), (curation_selectors, "catalog_resolve")):
         phases.wrap(module, attr, "selector")
-    # responses.py calls these through its module globals, so wrapping them there times them.
-    phases.wrap(responses, "trust_meta_for_versions", "trust")
-    phases.wrap(responses, "list_json", "render")
-    phases.wrap(responses, "entry_json", "render")
+    # render.py calls these through its module globals, so wrapping them there times them.
+    phases.wrap(render, "trust_meta_for_versions", "trust")
+    phases.wrap(render, "list_json", "render")
+    phases.wrap(render, "entry_json", "render")
 
 
 def report(label: str, phases: Phases, count: int) -> str:

@@ -134,7 +134,7 @@ def dataset_facts(size: Size) -> dict[str, Any]:
 
 
 def cursor_after(name: str, version: str) -> str:
-    """The API's opaque cursor (registry.selectors.encode_cursor) for a page after a row."""
+    """The API's opaque cursor (serving.query.encode_cursor) for a page after a row."""
     raw = json.dumps([name, version], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

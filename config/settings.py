@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from pathlib import Path
 
 import dj_database_url
 
-from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_json, env_list, env_str
+from config.env import ImproperlyConfiguredEnv, env_bool, env_int, env_json, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
-if DEBUG:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY", default="insecure-dev-key-do-not-use-in-production")
-else:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+# Secrets come from the environment; without DEBUG they are required. Under DEBUG (`make
+# run`) one that is not exported is made on first run and kept in this git-ignored file
+# (0600), so no two development instances share a key and none is written in the source.
+_LOCAL_SECRETS = (Path(env_str("MCP_INDEX_LOCAL_SECRETS_FILE",
+                               default=str(BASE_DIR / ".local" / "secrets.json")))
+                  if DEBUG else None)
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", local_file=_LOCAL_SECRETS,
+                        generate=lambda: secrets.token_urlsafe(50), hint=" when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -33,6 +37,7 @@ INSTALLED_APPS = [
     "registry",
     "curation",
     "signing",
+    "serving",
     "web",
 ]
 
@@ -155,15 +160,21 @@ CACHES = {
     )
 }
 
-# Prepared statements for the hot reads on PostgreSQL (registry/read_sql.py). Turn off behind
+# Prepared statements for the hot reads on PostgreSQL (serving/sql.py). Turn off behind
 # PgBouncer in transaction pooling mode older than 1.21 (it cannot route prepared statements).
-# Django leaves psycopg's preparing off; only read_sql's server-binding cursors use it (the
+# Django leaves psycopg's preparing off; only serving.sql's server-binding cursors use it (the
 # ORM's client-side binding cursors never prepare).
 MCP_INDEX_PREPARED_READS = env_bool("MCP_INDEX_PREPARED_READS", default=True)
 if MCP_INDEX_PREPARED_READS:
     for _db in DATABASES.values():
         if _db["ENGINE"] == "django.db.backends.postgresql":
             _db.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
+
+# How the read API (serving/) reads: "sql", hand-written statements (PostgreSQL only), or "orm",
+# the ORM (any database; the equivalence tests' oracle).
+MCP_INDEX_READ_BACKEND = env_str(
+    "MCP_INDEX_READ_BACKEND",
+    default="sql" if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else "orm")
 
 # Read-API response cache (ops/cache.py): bodies in Redis keyed by catalog generation.
 MCP_INDEX_RESPONSE_CACHE = env_bool("MCP_INDEX_RESPONSE_CACHE", default=bool(REDIS_URL))
@@ -224,15 +235,9 @@ MCP_INDEX_ANONYMOUS_AUTH = env_bool("MCP_INDEX_ANONYMOUS_AUTH", default=False)
 MCP_INDEX_GITHUB_CLIENT_ID = env_str("MCP_INDEX_GITHUB_CLIENT_ID", default="")
 MCP_INDEX_JWT_TTL_SECONDS = env_int("MCP_INDEX_JWT_TTL_SECONDS", default=300)
 MCP_INDEX_JWT_ISSUER = env_str("MCP_INDEX_JWT_ISSUER", default="mcp-index")
-_jwt_seed = env_str("MCP_INDEX_JWT_PRIVATE_KEY", default="")
-if not _jwt_seed:
-    if not DEBUG:
-        raise ImproperlyConfiguredEnv(
-            "MCP_INDEX_JWT_PRIVATE_KEY (32-byte hex Ed25519 seed) is required when DEBUG is off"
-        )
-    # Development only: derive a stable seed from the dev secret key.
-    _jwt_seed = hashlib.sha256(("jwt:" + SECRET_KEY).encode()).hexdigest()
-MCP_INDEX_JWT_PRIVATE_KEY = _jwt_seed
+MCP_INDEX_JWT_PRIVATE_KEY = env_secret(
+    "MCP_INDEX_JWT_PRIVATE_KEY", local_file=_LOCAL_SECRETS, generate=lambda: secrets.token_hex(32),
+    hint=" (a 32-byte hex Ed25519 seed) when DEBUG is off")
 MCP_INDEX_IDEMPOTENCY_HOURS = env_int("MCP_INDEX_IDEMPOTENCY_HOURS", default=24)
 MCP_INDEX_MAX_VERSIONS_PER_SERVER = env_int("MCP_INDEX_MAX_VERSIONS_PER_SERVER", default=10000)
 MCP_INDEX_VERSION = env_str("MCP_INDEX_VERSION", default="0.1.0")

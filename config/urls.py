@@ -4,15 +4,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from curation.api.serving_urls import read_urlpatterns as catalog_read_urls
 from ops.middleware import UNMATCHED_ROUTE
 from registry.api import errors_views
+from serving.api.urls import catalog_read_urlpatterns, catalog_urlpatterns, root_urlpatterns
 
 ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
 
 # The root API serves the default catalog; the built-in `all` is the registry tables as-is.
 default_catalog = (
-    [path(p, include((catalog_read_urls, "root-catalog"), namespace="root-" + p.rstrip("/")),
+    [path(p, include((catalog_read_urlpatterns, "root-catalog"), namespace="root-" + p.rstrip("/")),
           {"slug": settings.MCP_INDEX_DEFAULT_CATALOG}) for p in ("v0/", "v0.1/")]
     if settings.MCP_INDEX_DEFAULT_CATALOG != "all" else []
 )
@@ -23,12 +23,12 @@ urlpatterns = [
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
     path(ext, include(("curation.api.urls", "curation"), namespace="curation")),
-    path("c/<slug:slug>/v0/", include(("curation.api.serving_urls", "c-v0"), namespace="c-v0")),
-    path("c/<slug:slug>/v0.1/", include(("curation.api.serving_urls", "c-v0.1"),
-                                        namespace="c-v0.1")),
+    path("c/<slug:slug>/v0/", include((catalog_urlpatterns, "c-v0"), namespace="c-v0")),
+    path("c/<slug:slug>/v0.1/", include((catalog_urlpatterns, "c-v0.1"), namespace="c-v0.1")),
     *default_catalog,
-    path("v0/", include(("registry.api.urls", "v0"), namespace="v0")),
-    path("v0.1/", include(("registry.api.urls", "v0.1"), namespace="v0.1")),
+    # The standard API: serving's reads of the registry itself (`all`), then registry's writes.
+    path("v0/", include((root_urlpatterns, "v0"), namespace="v0")),
+    path("v0.1/", include((root_urlpatterns, "v0.1"), namespace="v0.1")),
     # Unknown API paths answer problem+json even with DEBUG on.
     re_path(r"^(?:v0|v0\.1|c)(?:/.*)?$", errors_views.not_found, name=UNMATCHED_ROUTE),
     path("", include("web.urls")),

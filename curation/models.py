@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from curation.querysets import CatalogEntryQuerySet
 from registry.models import ServerVersion
 
 
@@ -38,7 +39,8 @@ class Upstream(models.Model):
     page_size = models.PositiveSmallIntegerField(default=100)
     high_water = models.DateTimeField(null=True, blank=True,
                                       help_text="newest upstream updatedAt fully synced")
-    # The walk in progress: {mode, since, cursor, last_key, max_updated, cap}; None when idle.
+    # The walk in progress, as curation.sync.checkpoint.SyncCheckpoint.to_json(); None when
+    # idle. Read it with SyncCheckpoint.from_json, which validates it.
     checkpoint = models.JSONField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -279,7 +281,12 @@ class CatalogEntry(models.Model):
     seen_updated_at = models.DateTimeField()
     seen_digest = models.CharField(max_length=64)
     seen_status = models.CharField(max_length=16)
+    # When this membership stops holding by itself (a trust signer's expiry): past it, the
+    # entry is not served (fail closed) until the reconcile recomputes it. None: never.
+    trust_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CatalogEntryQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["catalog", "server_version"],
@@ -290,6 +297,8 @@ class CatalogEntry(models.Model):
             models.Index(fields=["catalog", "updated_at"], name="ce_updated",
                          condition=Q(listed=True)),
             models.Index(fields=["catalog", "state", "name"], name="ce_state"),
+            models.Index(fields=["catalog", "trust_until"], name="ce_trust_until",
+                         condition=Q(trust_until__isnull=False)),
         ]
         verbose_name_plural = "catalog entries"
 

@@ -10,9 +10,11 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from curation.models import Catalog, CatalogEntry, CatalogOverlay, CatalogPin, CatalogRule
+from curation.services.membership import catalogs_follow_trust
 from curation.tasks import catalogs_reconcile_task
 from ops import generations
 from registry.signals import versions_changed, versions_touched
+from signing.signals import trust_changed
 
 # Saving only these fields (a reconcile pass that found nothing) changes no response.
 _BOOKKEEPING = frozenset({"rebuilt_at", "watermark_id", "watermark_at"})
@@ -22,6 +24,12 @@ _BOOKKEEPING = frozenset({"rebuilt_at", "watermark_id", "watermark_at"})
 def reconcile_catalogs(sender: Any, names: set[str], **kwargs: Any) -> None:
     """Local publishes and status changes reach every catalog without waiting for beat."""
     transaction.on_commit(catalogs_reconcile_task.delay)
+
+
+@receiver(trust_changed, dispatch_uid="curation.trust.follow")
+def follow_trust(sender: Any, version_ids: Any = (), policies: Any = (), **kwargs: Any) -> None:
+    """Trust-gated catalogs follow a trust change in its own transaction (fail closed)."""
+    catalogs_follow_trust(version_ids=version_ids, policies=policies)
 
 
 @receiver(versions_touched, dispatch_uid="curation.generations.versions")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from curation.models import Catalog, Upstream
-from curation.services.membership import catalog_rebuild, catalogs_reconcile
-from curation.sync import SyncBusy, upstream_sync
+from curation.services.membership import catalog_rebuild, catalogs_reconcile, trust_next_deadline
+from curation.sync import SyncBusy, abandoned_runs_close, upstream_sync
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,12 @@ def upstream_sync_task(upstream_id: int, full: bool = False) -> str:
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110)
 def upstreams_sync_due_task() -> list[int]:
-    """Beat: enqueue a sync of every enabled upstream whose interval has elapsed."""
+    """Beat: enqueue a sync of every enabled upstream whose interval has elapsed.
+
+    First, runs left `running` by a dead process are closed, also for upstreams that will
+    not sync again soon (disabled ones).
+    """
+    abandoned_runs_close()
     now = timezone.now()
     due = [u.pk for u in Upstream.objects.filter(enabled=True)
            if u.last_sync_at is None or u.checkpoint is not None
@@ -45,8 +51,19 @@ def upstreams_sync_due_task() -> list[int]:
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def catalogs_reconcile_task() -> int:
-    """Rebuild, in every catalog, the servers changed since the last reconcile (idempotent)."""
-    return len(catalogs_reconcile())
+    """Rebuild, in every catalog, the servers changed since the last reconcile (idempotent).
+
+    When a trust deadline (a signer's expiry) falls before the next beat tick, another pass
+    is scheduled for that moment, so a lapsed membership turns into a tombstone on time
+    (readers never see it meanwhile: the read path and the response cache honour deadlines).
+    """
+    reports = catalogs_reconcile()
+    deadline = trust_next_deadline()
+    tick = settings.CELERY_BEAT_SCHEDULE["curation-reconcile-catalogs"]["schedule"]
+    if (deadline is not None and not catalogs_reconcile_task.app.conf.task_always_eager
+            and (deadline - timezone.now()).total_seconds() < float(tick)):  # type: ignore[arg-type]
+        catalogs_reconcile_task.apply_async(eta=deadline)
+    return len(reports)
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700,

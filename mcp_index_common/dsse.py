@@ -191,8 +191,10 @@ def envelope_verify(envelope: Envelope, keys: Iterable[VerifyingKey]) -> DsseVer
     message = pae(envelope.payload_type, envelope.payload)
     verified: list[str] = []
     for signature in envelope.signatures:
-        # The keyid is only a hint: an unknown or empty one means "try every trusted key".
-        candidates = [by_id[signature.keyid]] if signature.keyid in by_id else trusted
+        # The keyid is only a hint: the named key is tried first, then every other trusted
+        # key (a wrong hint, even one naming another trusted key, neither helps nor hurts).
+        hinted = by_id.get(signature.keyid)
+        candidates = [hinted, *(k for k in trusted if k is not hinted)] if hinted else trusted
         for key in candidates:
             if key.keyid not in verified and key.verify(signature.sig, message):
                 verified.append(key.keyid)

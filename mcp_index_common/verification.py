@@ -160,6 +160,7 @@ def _check_sigstore(
     if statement is None:
         return AttestationCheck(state=FAILED, reason=reason)
     reasons = []
+    seen_signer = ""  # who signed, when a root vouched for the certificate but nobody matched
     for root, verifier in trust.verifiers.items():
         candidates = [p for p in trust.identities if p.root == root]
         if not candidates:
@@ -180,6 +181,7 @@ def _check_sigstore(
         )
         if not principals:
             reasons.append(f"{root}: signer {signer} is no known principal")
+            seen_signer = signer
             continue
         if result.payload != parsed.payload:  # defensive: sigstore returned other bytes
             return AttestationCheck(state=FAILED, reason="verified payload differs")
@@ -193,5 +195,6 @@ def _check_sigstore(
     return AttestationCheck(
         state=UNVERIFIED,
         reason="; ".join(reasons) or "no trust root with sigstore principals",
+        signer=seen_signer,
         statement=statement,
     )

@@ -10,7 +10,8 @@ again when the transaction commits (so a reader that cached pre-commit data betw
 two bumps is invalidated too). A token therefore never outlives data it was read with.
 
 The token's value also records whether the catalog is readable without a token, the one
-fact the cache needs before it may answer without asking the database.
+fact the cache needs before it may answer without asking the database, and when it lapses
+if an app bounded its lifetime (register_lifetime): past that it counts as bumped.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from ops import redis as shared_redis
 
@@ -55,6 +57,28 @@ def visibility(slug: str) -> bool | None:
     return None
 
 
+# slug -> seconds a new token of that scope may live at most (None: until bumped).
+LifetimeLookup = Callable[[str], float | None]
+_lifetimes: list[LifetimeLookup] = []
+
+
+def register_lifetime(lookup: LifetimeLookup) -> None:
+    """Let an app bound how long a scope's cached reads may live (curation: until the first
+    trust deadline of a catalog's listed entries, so no cached page outlives a membership
+    that lapses with time). Called from an AppConfig.ready; the shortest bound wins."""
+    if lookup not in _lifetimes:
+        _lifetimes.append(lookup)
+
+
+def lifetime(slug: str) -> float | None:
+    """Seconds a token minted now for this scope may live; None when nothing bounds it
+    (the built-in `all` scope is never bounded)."""
+    if slug == BUILTIN:
+        return None
+    bounds = [b for b in (lookup(slug) for lookup in _lifetimes) if b is not None]
+    return min(bounds) if bounds else None
+
+
 @dataclass(frozen=True)
 class Generation:
     token: str  # the catalog's token and the global token, joined
@@ -76,19 +100,37 @@ def current(slug: str) -> Generation | None:
         if glob is None:
             client.set(_key(GLOBAL), secrets.token_hex(8), nx=True)
             glob = client.get(_key(GLOBAL))
+        if own is not None and _lapsed(own):
+            client.delete(_key(slug))  # past its lifetime: as if bumped
+            own = None
         if own is None:
             public = visibility(slug)
             if public is None:
                 return None
-            client.set(_key(slug), f"{secrets.token_hex(8)}:{int(public)}", nx=True)
+            bound = lifetime(slug)
+            until = "" if bound is None else f"{timezone.now().timestamp() + bound:.3f}"
+            client.set(_key(slug), f"{secrets.token_hex(8)}:{int(public)}:{until}", nx=True)
             own = client.get(_key(slug))
     except shared_redis.Errors as exc:
         shared_redis.warn_unavailable("generation", exc)
         return None
-    if own is None or glob is None:  # bumped while we read: treat as uncacheable this time
+    if own is None or glob is None or _lapsed(own):  # bumped or lapsing while we read
         return None
-    token, _, public_flag = _text(own).partition(":")
+    token, public_flag, _ = _parts(own)
     return Generation(token=f"{token}.{_text(glob)}", public=public_flag == "1")
+
+
+def _parts(value: bytes | str) -> tuple[str, str, str]:
+    """A stored token: `<random>:<public 0|1>:<lapses at, epoch seconds, or empty>`."""
+    token, _, rest = _text(value).partition(":")
+    public_flag, _, until = rest.partition(":")
+    return token, public_flag, until
+
+
+def _lapsed(value: bytes | str) -> bool:
+    """Whether a token minted with a lifetime has outlived it."""
+    until = _parts(value)[2]
+    return bool(until) and timezone.now().timestamp() >= float(until)
 
 
 def _text(value: bytes | str) -> str:

@@ -1,12 +1,14 @@
 """Rate limits per client IP and per token, counted in Redis (GCRA), 429 with Retry-After.
 
-Every request is charged to one bucket: its bearer token's (keyed by a hash of the header,
-so no database lookup is needed) or else its client IP's (IPv6 by /64). Writes (any method
-but GET/HEAD/OPTIONS) are also charged to a smaller write bucket of the same identity. A
-request with a token that turns out to be invalid (401) is charged to its IP, so inventing
-tokens does not escape the per-IP limit: an IP that exceeds MCP_INDEX_RATE_LIMIT_AUTH_FAILURES
-is refused outright until its failures drain. When Redis is unavailable, requests are let
-through (a cache outage must not take the registry down) and a warning is logged.
+Every request is charged to one bucket: the verified identity of its bearer credential (a
+registry JWT whose signature and expiry check out, keyed by its subject; a live API token)
+or else its client IP's (IPv6 by /64). Anything that does not verify — a random, malformed,
+expired or anonymous token — counts against the IP, so no header buys a fresh budget.
+Writes (any method but GET/HEAD/OPTIONS) are also charged to a smaller write bucket of the
+same identity. A request whose token is refused (401) also counts as an auth failure of its
+IP: an IP that exceeds MCP_INDEX_RATE_LIMIT_AUTH_FAILURES is refused outright until its
+failures drain. When Redis is unavailable, requests are let through (a cache outage must
+not take the registry down) and a warning is logged.
 """
 
 from __future__ import annotations
@@ -102,8 +104,28 @@ def _ip_bucket(address: str) -> str:
     return "ip:" + str(ip)
 
 
-def _token_bucket(header: str) -> str:
-    return "tok:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+# Who a credential proves to be. The app that issues credentials registers the check (the
+# registry, in its AppConfig.ready), so the limiter imports no app: each resolver returns a
+# stable identity for a credential that verifies and None for anything else.
+CredentialResolver = Callable[[str], str | None]
+_resolvers: list[CredentialResolver] = []
+
+
+def register_credential_resolver(resolver: CredentialResolver) -> None:
+    """Let `resolver` name the identity behind an Authorization header (idempotent)."""
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
+
+
+def bucket_for(request: HttpRequest, ip_bucket: str) -> tuple[str, Rate]:
+    """A verified identity's own bucket at the token rate, else the client IP's."""
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    for resolve in _resolvers if auth else ():
+        identity = resolve(auth)
+        if identity:
+            digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+            return "id:" + digest, Rate.parse(settings.MCP_INDEX_RATE_LIMIT_TOKEN)
+    return ip_bucket, Rate.parse(settings.MCP_INDEX_RATE_LIMIT_ANON)
 
 
 class Limiter:
@@ -171,10 +193,7 @@ class RateLimitMiddleware:
             return self.get_response(request)
         auth = request.META.get("HTTP_AUTHORIZATION", "")
         ip_bucket = _ip_bucket(client_ip(request))
-        if auth:
-            bucket, rate = _token_bucket(auth), Rate.parse(settings.MCP_INDEX_RATE_LIMIT_TOKEN)
-        else:
-            bucket, rate = ip_bucket, Rate.parse(settings.MCP_INDEX_RATE_LIMIT_ANON)
+        bucket, rate = bucket_for(request, ip_bucket)
         verdict = self.limiter.charge(bucket, rate, ip_bucket)
         if verdict is not None and not verdict.allowed:
             return _too_many(request, verdict)

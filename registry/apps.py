@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from ops import metrics as ops_metrics
+from ops import ratelimit as ops_ratelimit
 
 
 class RegistryConfig(AppConfig):
@@ -12,5 +13,8 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         # Reads models, so imported once the app registry is ready (Django's documented place).
         from registry import metrics
+        from registry.auth.credentials import credential_identity
 
         ops_metrics.register_collector(metrics.collect)
+        # Rate limits key on who a credential proves to be (registry/auth/credentials.py).
+        ops_ratelimit.register_credential_resolver(credential_identity)

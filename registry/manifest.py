@@ -27,10 +27,31 @@ def namespace_of(name: str) -> str:
     return name.split("/", 1)[0]
 
 
+# The covering list index (name, version) INCLUDE (..., search_text) holds these three in
+# every row; a b-tree row must fit in a third of a page (2,704 bytes), so their UTF-8 is kept
+# within this many bytes (and a CHECK constraint holds the database to it). Every valid
+# manifest fits whole; only the tail of an oversized description stops being searchable.
+INDEX_ROW_TEXT_BYTES = 2000
+
+
 def search_text_of(document: dict[str, Any]) -> str:
     """Lower-cased name, title and description, the text `search` matches against."""
     parts = [document.get("name"), document.get("title"), document.get("description")]
-    return " ".join(p for p in parts if isinstance(p, str)).lower()
+    text = " ".join(p for p in parts if isinstance(p, str)).lower()
+    key = [document.get("name"), document.get("version")]
+    budget = INDEX_ROW_TEXT_BYTES - sum(_octets(k) for k in key if isinstance(k, str))
+    return _utf8_prefix(text, max(budget, 0))
+
+
+def _octets(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _utf8_prefix(text: str, size: int) -> str:
+    """The longest prefix of `text` whose UTF-8 is at most `size` bytes."""
+    if _octets(text) <= size:
+        return text
+    return text.encode("utf-8", "surrogatepass")[:size].decode("utf-8", "ignore")
 
 
 def remote_urls_of(document: dict[str, Any]) -> list[str]:

@@ -1,4 +1,5 @@
-"""SSRF-guarded outbound HTTP for URLs a user can point somewhere (proof hosts, MCPB files)."""
+"""SSRF-guarded outbound HTTP for URLs a user can point somewhere: proof hosts, MCPB files,
+and every hop a package or image registry sends us to (token realms, redirects)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -17,15 +19,34 @@ from django.conf import settings
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# Ranges that `is_global` does not (or not reliably) exclude but that reach internal networks.
-_ALWAYS_BLOCKED = tuple(
-    ipaddress.ip_network(net)
-    for net in (
-        "100.64.0.0/10",  # CGNAT
-        "64:ff9b::/96",  # NAT64 well-known prefix: embeds an IPv4 address
-        "64:ff9b:1::/48",  # NAT64 local-use prefix
-        "2002::/16",  # 6to4: embeds an IPv4 address
-    )
+
+def _networks(*cidrs: str) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
+
+
+# `is_global` follows the IANA special-purpose address registries, but Python 3.11's tables
+# predate some entries and misjudge others, and a few "global" ranges only relay to an
+# address embedded in them. These are refused on top of it (checked in tests/registry/
+# test_outbound.py against the registries):
+_IPV4_REFUSED = _networks(
+    "100.64.0.0/10",  # shared address space (CGNAT), RFC 6598
+    "192.0.0.0/24",  # IETF protocol assignments: 3.11 passes all but .0/29 and .170/31
+    "192.88.99.0/24",  # deprecated 6to4 relay anycast (RFC 7526): forwards to any relay
+    "224.0.0.0/4",  # multicast: 3.11 calls it "global"
+)
+# IPv6 connects only inside global unicast 2000::/3. That alone refuses IPv4-compatible
+# ::/96 (3.11 passes ::127.0.0.1), IPv4-translated ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and
+# 64:ff9b:1::/48 (a translator would reach the embedded IPv4 address, internal or not),
+# discard 100::/64, SRv6 5f00::/16, unique-local, link-local, site-local fec0::/10 (3.11
+# passes it), multicast and everything unassigned. IPv4-mapped ::ffff:0:0/96 is judged by
+# the IPv4 address inside it, the one the socket really reaches.
+_IPV6_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+_IPV6_REFUSED = _networks(
+    "2001::/23",  # IETF protocol assignments, incl. Teredo 2001::/32 (embeds IPv4 addresses);
+    #               its few anycast services (AS112, AMT) are no fetch target either
+    "2001:db8::/32",  # documentation
+    "2002::/16",  # 6to4: embeds an IPv4 address and relays to it
+    "3fff::/20",  # documentation (RFC 9637): 3.11 calls it global
 )
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -64,14 +85,15 @@ def validate_hostname(host: str) -> str:
 
 
 def address_allowed(ip: IPAddress) -> bool:
-    """True for publicly routable addresses, or any address in MCP_INDEX_OUTBOUND_ALLOW_CIDRS."""
+    """True for globally reachable unicast addresses, or any in MCP_INDEX_OUTBOUND_ALLOW_CIDRS."""
     if any(ip in net for net in _allow_list(tuple(settings.MCP_INDEX_OUTBOUND_ALLOW_CIDRS))):
         return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ip.is_global and not any(ip in net for net in _IPV4_REFUSED)
+    if ip.ipv4_mapped is not None:
         return address_allowed(ip.ipv4_mapped)
-    if any(ip.version == net.version and ip in net for net in _ALWAYS_BLOCKED):
-        return False
-    return ip.is_global and not ip.is_multicast
+    return (ip in _IPV6_GLOBAL_UNICAST and ip.is_global
+            and not any(ip in net for net in _IPV6_REFUSED))
 
 
 @lru_cache(maxsize=8)
@@ -104,6 +126,16 @@ def _ssl_context(ca_bundle: str) -> ssl.SSLContext:
     return context
 
 
+def origin(url: str) -> str:
+    """`scheme://host:port` of a URL (default port filled in), for same-origin comparisons."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return ""
+    port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{parsed.host.lower()}:{port}"
+
+
 def guarded_get(
     url: str,
     *,
@@ -113,20 +145,34 @@ def guarded_get(
     max_redirects: int = 0,
     allow_http: bool = False,
     keep_body: bool = True,
+    trusted_origins: Collection[str] = (),
 ) -> Fetched:
     """GET a user-supplied URL: checked host and IP, no proxies, capped size and total time.
 
-    The body is always hashed; `keep_body=False` discards it (large downloads).
+    Every redirect hop is checked again, and `Authorization` is dropped when a hop leaves the
+    origin. `trusted_origins` (see `origin`) are endpoints the operator configured, which may
+    be internal: hops there connect as given, without the address check. The body is always
+    hashed; `keep_body=False` discards it (large downloads).
     """
     deadline = time.monotonic() + timeout
+    headers = dict(headers or {})
+    trusted = frozenset(trusted_origins)
     for _ in range(max_redirects + 1):
-        fetched = _get_once(url, max_bytes, deadline, headers or {}, allow_http, keep_body)
+        fetched = _get_once(url, max_bytes, deadline, headers, allow_http, keep_body, trusted)
         if fetched.status not in _REDIRECTS:
             return fetched
         location = fetched.headers.get("location", "")
         if max_redirects == 0:
             raise OutboundError(f"redirects are not followed ({fetched.status} from {url})")
-        url = str(httpx.URL(url).join(location))
+        if not location:
+            raise OutboundError(f"a redirect without a Location ({fetched.status} from {url})")
+        try:
+            target = str(httpx.URL(url).join(location))
+        except httpx.InvalidURL as exc:
+            raise OutboundError(f"not a valid redirect target: {location!r}") from exc
+        if origin(target) != origin(url):  # as browsers and httpx do: credentials stay home
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        url = target
     raise OutboundError(f"too many redirects (more than {max_redirects})")
 
 
@@ -137,21 +183,27 @@ def _get_once(
     headers: dict[str, str],
     allow_http: bool,
     keep_body: bool,
+    trusted: frozenset[str],
 ) -> Fetched:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise OutboundError(f"not a valid URL: {url!r}") from exc
-    if parsed.scheme != "https" and not (allow_http and parsed.scheme == "http"):
-        raise OutboundError(f"only https URLs are fetched, not {parsed.scheme or 'no'} scheme")
-    if parsed.userinfo:
-        raise OutboundError("URLs with credentials are not fetched")
-    host = validate_hostname(parsed.host)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    ip = resolve_checked(host, port)
-    # Connect to the address that was checked, not to whatever a second lookup returns.
-    pinned = parsed.copy_with(host=str(ip), port=port)
-    host_header = host if parsed.port is None else f"{host}:{parsed.port}"
+    if origin(url) in trusted:
+        host = parsed.host
+        target, extensions = parsed, {}
+    else:
+        if parsed.scheme != "https" and not (allow_http and parsed.scheme == "http"):
+            raise OutboundError(f"only https URLs are fetched, not {parsed.scheme or 'no'} scheme")
+        if parsed.userinfo:
+            raise OutboundError("URLs with credentials are not fetched")
+        host = validate_hostname(parsed.host)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        ip = resolve_checked(host, port)
+        # Connect to the address that was checked, not to whatever a second lookup returns.
+        target = parsed.copy_with(host=str(ip), port=port)
+        extensions = {"sni_hostname": host}
+        headers = {**headers, "Host": host if parsed.port is None else f"{host}:{parsed.port}"}
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise OutboundError("timed out")
@@ -167,12 +219,7 @@ def _get_once(
     try:
         with (
             client,
-            client.stream(
-                "GET",
-                pinned,
-                headers={**headers, "Host": host_header},
-                extensions={"sni_hostname": host},
-            ) as response,
+            client.stream("GET", target, headers=headers, extensions=extensions) as response,
         ):
             for chunk in response.iter_bytes():
                 size += len(chunk)

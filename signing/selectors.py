@@ -195,19 +195,28 @@ def versions_satisfying(
     *, policy: TrustPolicy, version_ids: Iterable[int], now: datetime | None = None
 ) -> set[int]:
     """The ids among `version_ids` that satisfy `policy` now (for catalog rules)."""
+    return set(versions_satisfying_until(policy=policy, version_ids=version_ids, now=now))
+
+
+def versions_satisfying_until(
+    *, policy: TrustPolicy, version_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, datetime | None]:
+    """The ids among `version_ids` that satisfy `policy` now, each with the moment it stops
+    by itself: the expiry that leaves fewer than k signers (None: no expiry can)."""
     ids = list(version_ids)
     if not ids:
-        return set()
+        return {}
     now = now or timezone.now()
     versions, evidence, _ = _evidence_by_version(ids, now)
     spec = policy_spec(policy)
-    return {
-        vid
-        for vid, (name, version, digest) in versions.items()
-        if policy_check(
-            spec, evidence[vid], server_name=name, version=version, sha256=digest, now=now
-        ).satisfied
-    }
+    out: dict[int, datetime | None] = {}
+    for vid, (name, version, digest) in versions.items():
+        result = policy_check(spec, evidence[vid], server_name=name, version=version, sha256=digest, now=now)
+        if result.satisfied:
+            # Signers in order of expiry (never last): the policy holds until all but k-1 lapsed.
+            lapses = sorted((spec.principals[s] for s in result.signers), key=lambda e: (e is None, e))
+            out[vid] = lapses[len(lapses) - spec.threshold]
+    return out
 
 
 def attestations_for_version(version: ServerVersion) -> QuerySet[Attestation]:

@@ -18,23 +18,21 @@ from mcp_index_common import dsse
 from mcp_index_common.sigstore_verify import SigstoreIdentity, TrustRootError, trusted_root_load
 from mcp_index_common.verification import (
     FAILED,
-    KIND_DSSE,
-    KIND_SIGSTORE,
     KINDS,
     VERIFIED,
     Trust,
     attestation_check,
 )
-from ops import generations
 from registry.errors import Conflict, RegistryError
 from registry.models import ServerVersion
 from registry.services import audit_record
-from signing import selectors, tasks
+from signing import tasks, verifying
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
+from signing.signals import trust_changed
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_ACTOR = "system:signing"
+SYSTEM_ACTOR = verifying.SYSTEM_ACTOR
 
 
 def _setting(name: str, default: int) -> int:
@@ -190,67 +188,11 @@ def _check_rate(*, version: ServerVersion, submitted_by: str) -> None:
         raise RateLimited(f"this version already holds {per_version} unverified attestations")
 
 
-@transaction.atomic
-def attestation_verify(*, attestation: Attestation, trust: Trust | None = None) -> Attestation:
+def attestation_verify(*, attestation: Attestation) -> Attestation:
     """Verify one attestation against the current principals and store the outcome."""
-    version = attestation.version
-    check = attestation_check(
-        kind=attestation.kind,
-        content=attestation.content.encode(),
-        server_name=version.name,
-        version=version.version,
-        sha256=version.digest,
-        trust=trust if trust is not None else selectors.trust_current(),
-    )
-    previous = attestation.state
-    statement = check.statement
-    attestation.state = check.state
-    attestation.reason = check.reason[:2000]
-    attestation.signer = check.signer[:1000]
-    attestation.signed_at = check.signed_at
-    attestation.verified_at = timezone.now()
-    if statement is not None:
-        attestation.predicate_type = statement.predicate_type[:500]
-        attestation.verdict = (statement.verdict or "")[:50]
-        attestation.subject_sha256 = statement.subject.sha256
-    attestation.save()
-    principals = Principal.objects.filter(slug__in=check.principals)
-    attestation.principals.set(principals)
-    if previous != check.state:
-        audit_record(
-            actor=SYSTEM_ACTOR,
-            action=f"signing.attestation.{check.state}",
-            target=str(version),
-            data={
-                "attestation": attestation.pk,
-                "principals": list(check.principals),
-                "reason": check.reason[:300],
-            },
-        )
-    logger.info(
-        "attestation_verified id=%s state=%s principals=%s",
-        attestation.pk,
-        check.state,
-        ",".join(check.principals) or "-",
-    )
+    verifying.attestations_verify([attestation])
+    attestation.refresh_from_db()
     return attestation
-
-
-def attestations_reverify(*, kinds: Iterable[str]) -> int:
-    """Mark attestations a trust change may affect as pending; a task re-verifies them."""
-    count = (
-        Attestation.objects.filter(kind__in=list(kinds))
-        .exclude(state__in=[FAILED, Attestation.PENDING])
-        .update(state=Attestation.PENDING)
-    )
-    if count:
-        generations.bump_everything()  # trust summaries show them unverified until re-checked
-    transaction.on_commit(lambda: tasks.verify_pending.delay())
-    return count
-
-
-def _kinds_for_principal(principal: Principal) -> list[str]:
-    return [KIND_SIGSTORE] if principal.kind == Principal.SIGSTORE else [KIND_DSSE]
 
 
 def principal_validate(principal: Principal) -> None:
@@ -279,27 +221,44 @@ def principal_validate(principal: Principal) -> None:
 
 @transaction.atomic
 def principal_save(*, principal: Principal, actor: str) -> Principal:
-    """Create or change a principal, then re-verify the attestations it may affect."""
+    """Create or change a principal; re-verify only what the change can affect.
+
+    A new key or identity (kind, key, trust root, issuer, subject): the attestations the
+    principal signed are re-verified now, in this transaction, and those the new identity
+    may have signed are looked for in the background. Only a new expiry: nothing to
+    re-verify, but the versions it vouched for are re-evaluated. Display name: nothing.
+    """
     principal_validate(principal)
-    created = principal.pk is None
+    verifying.trust_lock()
+    before = Principal.objects.filter(pk=principal.pk).first() if principal.pk else None
     principal.save()
     audit_record(
         actor=actor,
-        action="signing.principal." + ("created" if created else "changed"),
+        action="signing.principal." + ("created" if before is None else "changed"),
         target=principal.slug,
         data={"kind": principal.kind},
     )
-    attestations_reverify(kinds=_kinds_for_principal(principal))
+    new_identity = before is None or verifying.identity_of(before) != verifying.identity_of(principal)
+    signed = list(verifying.linked_to([principal.pk])) if before is not None else []
+    if signed and new_identity:
+        verifying.reverify_now(signed)
+    if signed and before is not None and before.expires_at != principal.expires_at:
+        trust_changed.send(sender=Principal, version_ids={a.version_id for a in signed})
+    if new_identity:
+        pk = principal.pk
+        transaction.on_commit(lambda: tasks.reverify_gains.delay([pk]))
     return principal
 
 
 @transaction.atomic
 def principal_delete(*, principal: Principal, actor: str) -> None:
-    """Remove a principal; attestations it verified are re-verified without it."""
-    kinds = _kinds_for_principal(principal)
+    """Remove a principal: what it vouched for stops counting at this commit, and the
+    attestations it signed are re-verified without it (in this transaction)."""
+    verifying.trust_lock()
+    signed = list(verifying.linked_to([principal.pk]))
     audit_record(actor=actor, action="signing.principal.deleted", target=principal.slug, data={})
-    principal.delete()
-    attestations_reverify(kinds=kinds)
+    principal.delete()  # signing.receivers announce the versions it vouched for
+    verifying.reverify_now(signed)
 
 
 def trust_root_validate(root: TrustRoot) -> None:
@@ -317,23 +276,30 @@ def trust_root_validate(root: TrustRoot) -> None:
 
 @transaction.atomic
 def trust_root_save(*, root: TrustRoot, actor: str) -> TrustRoot:
-    """Create or change a trust root (validated), then re-verify sigstore attestations."""
+    """Create or change a trust root (validated); when its document or activity changed,
+    re-verify what its principals signed now, and look for new matches in the background."""
     trust_root_validate(root)
-    created = root.pk is None
+    verifying.trust_lock()
+    before = TrustRoot.objects.filter(pk=root.pk).first() if root.pk else None
     root.save()
     audit_record(
         actor=actor,
-        action="signing.trust_root." + ("created" if created else "changed"),
+        action="signing.trust_root." + ("created" if before is None else "changed"),
         target=root.slug,
         data={"kind": root.kind, "active": root.is_active},
     )
-    attestations_reverify(kinds=[KIND_SIGSTORE])
+    if before is not None and verifying.identity_of(before) != verifying.identity_of(root):
+        principals = list(root.principals.values_list("pk", flat=True))
+        verifying.reverify_now(verifying.linked_to(principals))
+        if principals:
+            transaction.on_commit(lambda: tasks.reverify_gains.delay(principals))
     return root
 
 
 @transaction.atomic
 def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, actor: str) -> TrustPolicy:
-    """Create or change a trust policy (evaluation is read-time, so nothing to re-verify)."""
+    """Create or change a trust policy (evaluation is read-time, so nothing to re-verify;
+    catalogs gated on it follow through signing.receivers, in this transaction)."""
     if policy.threshold is None or policy.threshold < 1:
         raise InvalidTrustConfig("threshold must be at least 1")
     types = policy.predicate_types
@@ -359,14 +325,14 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
 
 @transaction.atomic
 def trust_root_delete(*, root: TrustRoot, actor: str) -> None:
-    """Remove a trust root no principal uses (PROTECT); sigstore attestations are re-verified."""
+    """Remove a trust root no principal uses (PROTECT, refused with 409). Nothing to
+    re-verify: only roots with principals take part in verification (signing.selectors.trust_current)."""
     in_use = sorted(root.principals.values_list("slug", flat=True))
     if in_use:
         raise Conflict(f"trust root {root.slug} is used by principals {', '.join(in_use)}; "
                        "remove them or move them to another root first")
     audit_record(actor=actor, action="signing.trust_root.deleted", target=root.slug, data={"kind": root.kind})
     root.delete()
-    attestations_reverify(kinds=[KIND_SIGSTORE])
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from curation import rules as rule_logic
 from curation import selectors as curation
@@ -84,7 +85,9 @@ def catalog_choices(user: Any) -> list[tuple[str, str]]:
 
 def in_catalog(qs: ServerVersionQuerySet, slug: str) -> ServerVersionQuerySet:
     """The versions a catalog lists as latest (its own latest: pins may differ from ours)."""
-    return qs.filter(catalog_entries__catalog__slug=slug, catalog_entries__listed=True,
+    return qs.filter(Q(catalog_entries__trust_until__isnull=True)
+                     | Q(catalog_entries__trust_until__gt=timezone.now()),
+                     catalog_entries__catalog__slug=slug, catalog_entries__listed=True,
                      catalog_entries__is_latest=True)
 
 

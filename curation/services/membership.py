@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from curation.models import (
@@ -23,6 +23,7 @@ from curation.models import (
 from curation.rules import (
     FACT_FIELDS,
     Decisions,
+    Facts,
     Membership,
     Policy,
     RuleSpec,
@@ -31,15 +32,17 @@ from curation.rules import (
     facts_of,
     trust_policies_of,
 )
-from curation.trust import satisfying
+from curation.trust import satisfied_until, satisfying
+from mcp_index_common.verification import VERIFIED
 from registry.models import ServerVersion, Status
 from registry.versioning import Candidate, pick_latest
+from signing.models import Attestation
 
 log = logging.getLogger(__name__)
 
 BATCH_NAMES = 1000
 _ENTRY_FIELDS = ("state", "reason", "decided_by", "decided_at", "listed", "status", "is_latest",
-                 "updated_at", "seen_updated_at", "seen_digest", "seen_status")
+                 "updated_at", "seen_updated_at", "seen_digest", "seen_status", "trust_until")
 
 
 @dataclass(frozen=True)
@@ -81,14 +84,27 @@ def catalog_policy(catalog: Catalog) -> Policy:
                   trust_policy=catalog.trust_policy)
 
 
-def _entry_values(m: Membership, row: dict[str, Any], latest: bool) -> dict[str, Any]:
+def _entry_values(m: Membership, row: dict[str, Any], latest: bool,
+                  until: datetime | None) -> dict[str, Any]:
     included = m.state == EntryState.INCLUDED
     return {
         "state": m.state, "reason": m.reason[:500], "decided_by": m.by, "decided_at": m.at,
         "is_latest": latest, "status": row["status"] if included else Status.DELETED,
         "seen_updated_at": row["updated_at"], "seen_digest": row["digest"],
-        "seen_status": row["status"],
+        "seen_status": row["status"], "trust_until": until,
     }
+
+
+def _trust_deadline(policy: Policy, f: Facts, membership: Membership, *, server_known: bool,
+                    lapses: dict[str, datetime | None]) -> datetime | None:
+    """When this version's state changes as its satisfied trust policies lapse one by one
+    (`lapses`: policy slug -> when it stops being satisfied); None: it never does by itself."""
+    left = {slug: {f.id} for slug in lapses}
+    for when, slug in sorted((w, s) for s, w in lapses.items() if w is not None):
+        left[slug] = set()
+        if decide(policy, f, server_known=server_known, trusted=left).state != membership.state:
+            return when
+    return None
 
 
 def _visible_change(entry: CatalogEntry, values: dict[str, Any]) -> bool:
@@ -118,6 +134,8 @@ def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: date
         rows += list(ServerVersion.objects.filter(pk__in=orphans).values(*FACT_FIELDS))
     trusted = {slug: satisfying(policy_slug=slug, version_ids=sorted(candidates))
                for slug in trust_policies_of(policy)}
+    lapsing = {slug: satisfied_until(policy_slug=slug, version_ids=sorted(ids))
+               for slug, ids in trusted.items()}
     known = {e.name for e in existing.values() if e.state == EntryState.INCLUDED}
     known |= policy.decisions.approved_servers
     by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -127,11 +145,18 @@ def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: date
     updates: list[CatalogEntry] = []
     entered = left = 0
     for name, versions in by_name.items():
-        members = {}
+        members, deadlines = {}, {}
         for row in versions:
             if row["id"] in candidates:
-                members[row["id"]] = decide(policy, facts_of(row, row.get("manifest")),
-                                            server_known=name in known, trusted=trusted)
+                facts = facts_of(row, row.get("manifest"))
+                members[row["id"]] = decide(policy, facts, server_known=name in known,
+                                            trusted=trusted)
+                lapses = {slug: lapsing[slug].get(row["id"]) for slug, ids in trusted.items()
+                          if row["id"] in ids}
+                if any(when is not None for when in lapses.values()):
+                    deadlines[row["id"]] = _trust_deadline(
+                        policy, facts, members[row["id"]], server_known=name in known,
+                        lapses=lapses)
             else:
                 members[row["id"]] = Membership(EntryState.EXCLUDED, "not from a catalog source")
         # Latest among what the catalog serves (tombstones count as deleted): exactly what a
@@ -146,7 +171,7 @@ def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: date
         best = pick_latest(list(listed.values()))
         for row in versions:
             latest = row["id"] in listed and best is not None and row["version"] == best.version
-            values = _entry_values(members[row["id"]], row, latest)
+            values = _entry_values(members[row["id"]], row, latest, deadlines.get(row["id"]))
             entry = existing.get(row["id"])
             included = values["state"] == EntryState.INCLUDED
             if entry is None:
@@ -208,7 +233,8 @@ def servers_mark_dirty(*, names: Iterable[str]) -> None:
 
 
 def catalogs_reconcile(*, limit: int = 20000) -> list[RebuildReport]:
-    """Rebuild, in every catalog, the servers that changed since the last reconcile."""
+    """Rebuild, in every catalog, the servers that changed since the last reconcile, and
+    those whose trust deadline passed (a signer expired)."""
     dirty = list(DirtyServer.objects.order_by("id").values_list("id", "name")[:limit])
     dirty_names = {n for _, n in dirty}
     reports = []
@@ -219,10 +245,50 @@ def catalogs_reconcile(*, limit: int = 20000) -> list[RebuildReport]:
         if catalog.watermark_at is not None:  # local edits and status changes
             fresh = fresh | ServerVersion.objects.filter(
                 updated_at__gt=catalog.watermark_at - timedelta(minutes=1))
+        lapsed = CatalogEntry.objects.filter(catalog=catalog, trust_until__lte=started)
         names = dirty_names | set(fresh.values_list("name", flat=True).distinct())
+        names |= set(lapsed.values_list("name", flat=True).distinct())
         if names:
             reports.append(catalog_rebuild(catalog=catalog, names=names))
         Catalog.objects.filter(pk=catalog.pk).update(watermark_id=top, watermark_at=started)
     if dirty:
         DirtyServer.objects.filter(id__lte=dirty[-1][0]).delete()
     return reports
+
+
+def trust_next_deadline() -> datetime | None:
+    """The next moment a catalog entry's trust lapses (for scheduling the reconcile)."""
+    return (CatalogEntry.objects.filter(trust_until__gt=timezone.now())
+            .aggregate(first=Min("trust_until"))["first"])
+
+
+def catalogs_follow_trust(*, version_ids: Iterable[int] = (), policies: Iterable[str] = ()
+                          ) -> list[RebuildReport]:
+    """Trust evidence of these versions, or these policies, changed: rebuild the affected
+    servers of every catalog that depends on trust, inside the caller's transaction, so the
+    change and the membership it implies commit together (a revoked signer is never served).
+
+    A policy change can only affect versions with a verified attestation (a policy needs at
+    least one signer): those are re-examined in the catalogs referring to the policy.
+    """
+    work: dict[int, set[str]] = defaultdict(set)
+    ids, slugs = set(version_ids), set(policies)
+    if ids:
+        names = set(ServerVersion.objects.filter(pk__in=ids).values_list("name", flat=True))
+        for pk in _catalogs_where(~Q(trust_policy="") | Q(rules__trust_policy__gt="")):
+            work[pk] |= names
+    if slugs:
+        catalogs = _catalogs_where(Q(trust_policy__in=slugs) | Q(rules__trust_policy__in=slugs))
+        if catalogs:
+            attested = Attestation.objects.filter(state=VERIFIED).values("version_id")
+            names = set(ServerVersion.objects.filter(pk__in=attested)
+                        .values_list("name", flat=True))
+            for pk in catalogs:
+                work[pk] |= names
+    return [catalog_rebuild(catalog=catalog, names=work[catalog.pk])
+            for catalog in Catalog.objects.filter(pk__in=[pk for pk, n in work.items() if n])
+            .order_by("pk")]
+
+
+def _catalogs_where(condition: Q) -> list[int]:
+    return list(Catalog.objects.filter(condition).values_list("pk", flat=True).distinct())

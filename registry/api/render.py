@@ -1,11 +1,17 @@
-"""Response bodies built from stored JSON text: no per-item serializer work on reads."""
+"""Response bodies built from stored JSON text: no per-item serializer work on reads.
+
+A body is rendered from anything with a version's fields: a model instance after a write,
+or a row of the read API (serving.rows.EntryRow). Apps above the registry add their own
+`_meta` blocks to write responses through register_meta_contributor (signing registers its
+trust summary there), so the registry needs no import of them.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -13,10 +19,58 @@ from django.http import HttpResponse
 from registry.manifest import OFFICIAL_META_KEY
 
 
+class Renderable(Protocol):
+    """The fields a ServerResponse is rendered from (timestamps as datetimes or RFC 3339)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def manifest_text(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_message(self) -> str: ...
+    @property
+    def status_changed_at(self) -> datetime | str: ...
+    @property
+    def published_at(self) -> datetime | str: ...
+    @property
+    def updated_at(self) -> datetime | str: ...
+    @property
+    def is_latest(self) -> bool: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def upstream_meta(self) -> Any: ...
+
+
+Extras = Mapping[int, Mapping[str, Any]]
+# Given version ids, `_meta` blocks to add per id (ids without any may be left out).
+MetaContributor = Callable[[Sequence[int]], Extras]
+_contributors: list[MetaContributor] = []
+
+
+def register_meta_contributor(contributor: MetaContributor) -> None:
+    """Add `_meta` blocks to write responses (call from an AppConfig.ready; once is enough)."""
+    if contributor not in _contributors:
+        _contributors.append(contributor)
+
+
+def contributed_meta(version_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Every contributor's blocks for these versions, merged in registration order."""
+    merged: dict[int, dict[str, Any]] = {}
+    for contributor in _contributors:
+        for version_id, block in contributor(version_ids).items():
+            merged.setdefault(version_id, {}).update(block)
+    return merged
+
+
 def rfc3339(value: datetime | str) -> str:
     """RFC 3339 in UTC with trailing zeros of the fraction trimmed (Go's RFC3339Nano).
 
-    Text is passed through: registry.read_sql has PostgreSQL format it already."""
+    Text is passed through: serving.sql has PostgreSQL format it already."""
     if isinstance(value, str):
         return value
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
@@ -25,34 +79,34 @@ def rfc3339(value: datetime | str) -> str:
     return text + "Z"
 
 
-def official_meta(row: Mapping[str, Any]) -> dict[str, Any]:
+def official_meta(row: Renderable) -> dict[str, Any]:
     """The `io.modelcontextprotocol.registry/official` object, in the official key order."""
-    meta: dict[str, Any] = {"status": row["status"],
-                            "statusChangedAt": rfc3339(row["status_changed_at"])}
-    if row["status_message"]:
-        meta["statusMessage"] = row["status_message"]
-    meta["publishedAt"] = rfc3339(row["published_at"])
-    meta["updatedAt"] = rfc3339(row["updated_at"])
-    meta["isLatest"] = row["is_latest"]
+    meta: dict[str, Any] = {"status": row.status,
+                            "statusChangedAt": rfc3339(row.status_changed_at)}
+    if row.status_message:
+        meta["statusMessage"] = row.status_message
+    meta["publishedAt"] = rfc3339(row.published_at)
+    meta["updatedAt"] = rfc3339(row.updated_at)
+    meta["isLatest"] = row.is_latest
     return meta
 
 
-def entry_meta(row: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def entry_meta(row: Renderable, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Response `_meta`: official block, upstream extension keys kept, then ours."""
     meta: dict[str, Any] = {OFFICIAL_META_KEY: official_meta(row)}
     ours = settings.MCP_INDEX_NAMESPACE + "/"
-    for key, value in (row.get("upstream_meta") or {}).items():
+    for key, value in (row.upstream_meta or {}).items():
         if key != OFFICIAL_META_KEY and not key.startswith(ours):
             meta[key] = value
-    meta[ours + "registry"] = {"origin": row["origin"], "digest": "sha256:" + row["digest"]}
+    meta[ours + "registry"] = {"origin": row.origin, "digest": "sha256:" + row.digest}
     if extra:
         meta.update(extra)
     return meta
 
 
-def entry_json(row: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:
+def entry_json(row: Renderable, extra: Mapping[str, Any] | None = None) -> str:
     """One ServerResponse as JSON text, embedding the stored manifest text."""
-    return ('{"server":' + row["manifest_text"] + ',"_meta":'
+    return ('{"server":' + row.manifest_text + ',"_meta":'
             + json.dumps(entry_meta(row, extra), separators=(",", ":")) + "}")
 
 
@@ -60,13 +114,24 @@ def json_response(text: str, status: int = 200) -> HttpResponse:
     return HttpResponse(text, status=status, content_type="application/json")
 
 
-def list_json(rows: list[dict[str, Any]], next_cursor: str | None,
-              extras: Mapping[int, Mapping[str, Any]] | None = None) -> str:
+def list_json(rows: Iterable[Renderable], next_cursor: str | None,
+              extras: Extras | None = None) -> str:
     """A ServerList body: `{"servers":[…],"metadata":{"nextCursor"?,"count"}}`."""
     extras = extras or {}
-    items = ",".join(entry_json(r, extras.get(r["id"])) for r in rows)
+    items = [entry_json(r, extras.get(r.id)) for r in rows]
     metadata: dict[str, Any] = {}
     if next_cursor:
         metadata["nextCursor"] = next_cursor
-    metadata["count"] = len(rows)
-    return '{"servers":[' + items + '],"metadata":' + json.dumps(metadata) + "}"
+    metadata["count"] = len(items)
+    return '{"servers":[' + ",".join(items) + '],"metadata":' + json.dumps(metadata) + "}"
+
+
+def entry_response(row: Renderable) -> HttpResponse:
+    """A single ServerResponse answering a write, with every contributed `_meta` block."""
+    return json_response(entry_json(row, contributed_meta([row.id]).get(row.id)))
+
+
+def entries_json(rows: Sequence[Renderable]) -> str:
+    """A JSON array of ServerResponses (for the all-versions status answer)."""
+    merged = contributed_meta([row.id for row in rows])
+    return "[" + ",".join(entry_json(row, merged.get(row.id)) for row in rows) + "]"

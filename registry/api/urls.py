@@ -1,4 +1,4 @@
-"""Routes of the standard API, mounted under both /v0 and /v0.1."""
+"""Routes of the standard API's writes and meta endpoints, under both /v0 and /v0.1."""
 
 from django.urls import path, re_path
 
@@ -8,12 +8,9 @@ from registry.api import auth_urls, views
 NAME = r"(?P<name>[^/]+/[^/]+)"
 VERSION = r"(?P<version>[^/]+)"
 
+# The write API. The read routes, and the PUT of a version that shares its URL with the read,
+# are serving's (serving.api.urls mounts these after them).
 urlpatterns = [
-    path("servers", views.ServerListView.as_view(), name="servers"),
-    re_path(rf"^servers/{NAME}/versions$", views.ServerVersionsView.as_view(),
-            name="server-versions"),
-    re_path(rf"^servers/{NAME}/versions/{VERSION}$", views.ServerVersionView.as_view(),
-            name="server-version"),
     re_path(rf"^servers/{NAME}/versions/{VERSION}/status$", views.VersionStatusView.as_view(),
             name="version-status"),
     re_path(rf"^servers/{NAME}/status$", views.ServerStatusView.as_view(), name="server-status"),

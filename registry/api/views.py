@@ -1,4 +1,7 @@
-"""The standard registry API (`/v0`, `/v0.1`): thin views over selectors and services."""
+"""The standard registry API's writes (`/v0`, `/v0.1`): thin views over services.
+
+The reads (`GET …/servers…`) are serving's (serving.api.views).
+"""
 
 from __future__ import annotations
 
@@ -13,12 +16,11 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from mcp_index_common.validation import validate_manifest
-from registry import selectors, services
+from registry import services
 from registry.api.auth import BearerAuthentication, require_caller
 from registry.api.errors import Problem
-from registry.api.render import entry_json, json_response
-from registry.api.responses import entries_json, entry_response, list_response
-from registry.auth.jwt import issue_token
+from registry.api.render import entries_json, entry_json, entry_response, json_response
+from registry.auth.jwt import ANONYMOUS_METHOD, anonymous_subject, issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
 
@@ -30,10 +32,6 @@ class RegistryView(APIView):
 
     authentication_classes = [BearerAuthentication]
 
-    def include_deleted(self, request: Request) -> bool:
-        return bool(selectors.parse_bool("include_deleted",
-                                         request.query_params.get("include_deleted")))
-
 
 def _json_object(request: Request) -> dict[str, Any]:
     data = request.data
@@ -42,29 +40,11 @@ def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-class ServerListView(RegistryView):
-    """GET /servers: keyset-paginated list with search, updated_since, version filters."""
+class VersionEditView(RegistryView):
+    """PUT /servers/{name}/versions/{version}: replace a version (needs `edit`).
 
-    def get(self, request: Request) -> HttpResponse:
-        page = selectors.list_page(selectors.parse_list_query(request.query_params))
-        return list_response(page.rows, page.next_cursor)
-
-
-class ServerVersionsView(RegistryView):
-    """GET /servers/{name}/versions: every version, newest first."""
-
-    def get(self, request: Request, name: str) -> HttpResponse:
-        rows = selectors.server_versions(name, include_deleted=self.include_deleted(request))
-        return list_response(rows)
-
-
-class ServerVersionView(RegistryView):
-    """GET one version (or `latest`); PUT replaces it (needs `edit`)."""
-
-    def get(self, request: Request, name: str, version: str) -> HttpResponse:
-        row = selectors.server_version(name, version,
-                                       include_deleted=self.include_deleted(request))
-        return entry_response(row)
+    Routed by serving.api.urls, whose read view of the same URL extends this one.
+    """
 
     def put(self, request: Request, name: str, version: str) -> HttpResponse:
         caller = require_caller(request)
@@ -72,7 +52,7 @@ class ServerVersionView(RegistryView):
             raise Problem(403, "You do not have edit permissions for this server")
         sv = services.version_edit(name=name, version=version, document=_json_object(request),
                                    actor=caller.actor)
-        return entry_response(selectors.version_row(sv))
+        return entry_response(sv)
 
 
 def _status_body(request: Request) -> tuple[str, str | None]:
@@ -100,7 +80,7 @@ class VersionStatusView(RegistryView):
         status, message = _status_body(request)
         sv = services.version_set_status(name=name, version=version, status=status,
                                          message=message, actor=actor)
-        return entry_response(selectors.version_row(sv))
+        return entry_response(sv)
 
 
 class ServerStatusView(RegistryView):
@@ -111,7 +91,7 @@ class ServerStatusView(RegistryView):
         status, message = _status_body(request)
         versions = services.server_set_status(name=name, status=status, message=message,
                                               actor=actor)
-        items = entries_json([selectors.version_row(sv) for sv in versions])
+        items = entries_json(versions)
         return json_response(f'{{"updatedCount":{len(versions)},"servers":{items}}}')
 
 
@@ -147,7 +127,7 @@ def idempotency_of(request: Request) -> services.Idempotency | None:
 
 def render_published(sv: ServerVersion) -> str:
     """The publish answer: the version as every read renders it."""
-    return entry_json(selectors.version_row(sv))
+    return entry_json(sv)
 
 
 def publish_response(result: services.PublishResult) -> HttpResponse:
@@ -208,8 +188,9 @@ class AuthNoneView(RegistryView):
             raise Problem(404, "Anonymous authentication is disabled on this registry "
                           "(set MCP_INDEX_ANONYMOUS_AUTH=1 to enable it)")
         pattern = f"{ANONYMOUS_NAMESPACE}/*"
-        issued = issue_token(auth_method="none", subject="anonymous",
+        subject = anonymous_subject()
+        issued = issue_token(auth_method=ANONYMOUS_METHOD, subject=subject,
                              permissions=[Permission(PUBLISH, pattern), Permission(EDIT, pattern)])
-        services.audit_record(actor="none:anonymous", action="registry.auth.login",
+        services.audit_record(actor=f"{ANONYMOUS_METHOD}:{subject}", action="registry.auth.login",
                               target=pattern, data={"method": "none"})
         return json_response(json.dumps(issued.as_response()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 
 from registry.auth.permissions import ACTIONS, Permission
+
+ANONYMOUS_METHOD = "none"  # POST /auth/none: no proof at all
 
 
 class TokenError(Exception):
@@ -47,6 +50,12 @@ def _keys(seed_hex: str) -> tuple[Ed25519PrivateKey, Ed25519PublicKey]:
         raise TokenError("MCP_INDEX_JWT_PRIVATE_KEY must be a 32-byte hex seed")
     private = Ed25519PrivateKey.from_private_bytes(seed)
     return private, private.public_key()
+
+
+def anonymous_subject() -> str:
+    """A fresh subject for one anonymous login: anonymous callers never share an actor, so
+    none can list or revoke the API tokens another one made."""
+    return "anonymous-" + secrets.token_hex(8)
 
 
 def issue_token(

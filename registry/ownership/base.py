@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from django.conf import settings
 
+from registry.outbound import OutboundError, guarded_get, origin
+
 MAX_METADATA_BYTES = 16 * 1024 * 1024
+MAX_REDIRECTS = 5  # crates.io READMEs and image blobs redirect to a CDN
 USER_AGENT = "mcp-index ownership check"
 
 
@@ -77,43 +79,34 @@ class RegistryResponse:
 
 
 class RegistryClient:
-    """HTTP access to one operator-configured package registry (optional Authorization)."""
+    """HTTP access to one operator-configured package registry (optional Authorization).
 
-    def __init__(self, *, label: str, auth: str = "") -> None:
+    The configured endpoint (`trusted`: its URLs, e.g. an internal mirror) is reached as
+    given. Every other URL a registry sends us to (a token realm, a redirect to a CDN, a
+    README template) goes through the SSRF guard hop by hop, and gets no Authorization
+    unless the caller passes one for it.
+    """
+
+    def __init__(self, *, label: str, auth: str = "", trusted: Iterable[str] = ()) -> None:
         self.label = label
-        headers = {"User-Agent": USER_AGENT}
+        self.headers = {"User-Agent": USER_AGENT}
         if auth:
-            headers["Authorization"] = auth
-        # httpx drops Authorization when a redirect leaves the origin (CDN, object storage).
-        self.client = httpx.Client(
-            headers=headers,
-            timeout=settings.MCP_INDEX_OWNERSHIP_TIMEOUT_SECONDS,
-            follow_redirects=True,
-            trust_env=False,
-        )
-
-    def __enter__(self) -> RegistryClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
+            self.headers["Authorization"] = auth
+        self.trusted = frozenset(origin(url) for url in trusted)
 
     def get(self, url: str, *, what: str, headers: dict[str, str] | None = None) -> RegistryResponse:
-        """GET with a size cap; network failures become OwnershipError naming `what`."""
+        """GET with a size cap; refusals and network failures become OwnershipError naming `what`."""
+        sent = dict(self.headers)
+        if origin(url) not in self.trusted:
+            sent.pop("Authorization", None)  # the configured credential is for that endpoint only
+        sent.update(headers or {})
         try:
-            with self.client.stream("GET", url, headers=headers or {}) as response:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_METADATA_BYTES:
-                        raise OwnershipError(f"{self.label}: {what} is unreasonably large")
-                return RegistryResponse(
-                    status=response.status_code,
-                    headers={k.lower(): v for k, v in response.headers.items()},
-                    body=bytes(body),
-                )
-        except httpx.HTTPError as exc:
-            raise OwnershipError(f"{self.label}: could not fetch {what} ({type(exc).__name__})") from exc
+            fetched = guarded_get(url, max_bytes=MAX_METADATA_BYTES, headers=sent,
+                                  timeout=settings.MCP_INDEX_OWNERSHIP_TIMEOUT_SECONDS,
+                                  max_redirects=MAX_REDIRECTS, trusted_origins=self.trusted)
+        except OutboundError as exc:
+            raise OwnershipError(f"{self.label}: could not fetch {what}: {exc}") from exc
+        return RegistryResponse(status=fetched.status, headers=fetched.headers, body=fetched.body)
 
     def get_json(self, url: str, *, what: str, headers: dict[str, str] | None = None) -> Any:
         """GET a JSON document; 404 and other failures become OwnershipError."""

@@ -73,12 +73,21 @@ def parse_image(ref: PackageRef) -> ImageRef:
     return ImageRef(host=host, repository=path, reference=reference)
 
 
-def registry_url(host: str) -> str:
+@dataclass(frozen=True)
+class RegistryEndpoint:
+    """Where an image host's v2 API is; `configured` when the operator wrote the whole URL
+    (it may be internal), not when `{host}` was filled in from the image reference."""
+
+    base: str
+    configured: bool
+
+
+def registry_endpoint(host: str) -> RegistryEndpoint:
     """The v2 API base for `host` from MCP_INDEX_OWNERSHIP_OCI_REGISTRIES (exact or `*.` rule)."""
     registries: dict[str, str] = settings.MCP_INDEX_OWNERSHIP_OCI_REGISTRIES
     for pattern, base in registries.items():
         if host == pattern or (pattern.startswith("*.") and fnmatch.fnmatch(host, pattern)):
-            return base.replace("{host}", host).rstrip("/")
+            return RegistryEndpoint(base.replace("{host}", host).rstrip("/"), "{host}" not in base)
     allowed = ", ".join(sorted(registries))
     raise OwnershipError(f"OCI registry {host} is not allowed here (allowed: {allowed})")
 
@@ -120,6 +129,8 @@ class _Session:
         if scheme != "bearer":
             raise OwnershipError(f"OCI image {self.image}: the registry requires credentials")
         params = dict(_CHALLENGE_PARAM.findall(challenge))
+        # The realm is whatever the registry says: the client sends it through the SSRF guard
+        # unless it is on the configured registry's own origin.
         realm = params.pop("realm", "")
         if not realm.startswith(("https://", "http://")):
             raise OwnershipError(f"OCI image {self.image}: the registry sent no token realm")
@@ -160,20 +171,23 @@ def _pick_manifest(index: dict[str, Any], image: ImageRef) -> str:
 def check_oci(ref: PackageRef, server_name: str) -> None:
     """The image config's `io.modelcontextprotocol.server.name` label must equal the name."""
     image = parse_image(ref)
-    base = registry_url(image.host)
-    with RegistryClient(label=f"OCI image {image}") as client:
-        session = _Session(client, image, base)
-        response = session.get(f"manifests/{image.reference}", accept=_ACCEPT, what="the manifest")
+    endpoint = registry_endpoint(image.host)
+    # A base built from the image's own host name (`*.pkg.dev` → `https://{host}`) is the
+    # publisher's choice, so it is guarded like the realm and redirects it sends us to.
+    client = RegistryClient(label=f"OCI image {image}",
+                            trusted=[endpoint.base] if endpoint.configured else [])
+    session = _Session(client, image, endpoint.base)
+    response = session.get(f"manifests/{image.reference}", accept=_ACCEPT, what="the manifest")
+    manifest = _json(response, image, "the manifest")
+    media_type = manifest.get("mediaType") or response.headers.get("content-type", "")
+    if media_type.split(";")[0].strip() in _INDEX_TYPES:
+        digest = _pick_manifest(manifest, image)
+        response = session.get(f"manifests/{digest}", accept=_ACCEPT, what="the manifest")
         manifest = _json(response, image, "the manifest")
-        media_type = manifest.get("mediaType") or response.headers.get("content-type", "")
-        if media_type.split(";")[0].strip() in _INDEX_TYPES:
-            digest = _pick_manifest(manifest, image)
-            response = session.get(f"manifests/{digest}", accept=_ACCEPT, what="the manifest")
-            manifest = _json(response, image, "the manifest")
-        config_digest = (manifest.get("config") or {}).get("digest", "")
-        if not _DIGEST.match(str(config_digest)):
-            raise OwnershipError(f"OCI image {image}: the manifest has no sha256 config digest")
-        blob = session.get(f"blobs/{config_digest}", accept="*/*", what="the image config")
+    config_digest = (manifest.get("config") or {}).get("digest", "")
+    if not _DIGEST.match(str(config_digest)):
+        raise OwnershipError(f"OCI image {image}: the manifest has no sha256 config digest")
+    blob = session.get(f"blobs/{config_digest}", accept="*/*", what="the image config")
     if "sha256:" + hashlib.sha256(blob.body).hexdigest() != config_digest:
         raise OwnershipError(f"OCI image {image}: the image config does not match its digest")
     config = _json(blob, image, "the image config")

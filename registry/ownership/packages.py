@@ -42,8 +42,8 @@ def check_npm(ref: PackageRef, server_name: str) -> None:
     base = settings.MCP_INDEX_OWNERSHIP_NPM_URL.rstrip("/")
     check_base_url(ref, label=label, configured=base, public=NPM_PUBLIC)
     url = f"{base}/{quote(ref.identifier, safe='@')}/{quote(ref.version, safe='')}"
-    with RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_NPM_AUTH) as client:
-        document = client.get_json(url, what=f"the package version at {base}")
+    client = RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_NPM_AUTH, trusted=[base])
+    document = client.get_json(url, what=f"the package version at {base}")
     declared = document.get("mcpName") if isinstance(document, dict) else None
     if declared is None:
         raise OwnershipError(f'{label}: package.json has no mcpName; add "mcpName": "{server_name}"')
@@ -58,8 +58,8 @@ def check_pypi(ref: PackageRef, server_name: str) -> None:
     base = settings.MCP_INDEX_OWNERSHIP_PYPI_URL.rstrip("/")
     check_base_url(ref, label=label, configured=base, public=PYPI_PUBLIC)
     url = f"{base}/pypi/{quote(ref.identifier, safe='')}/{quote(ref.version, safe='')}/json"
-    with RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_PYPI_AUTH) as client:
-        document = client.get_json(url, what=f"the release at {base}")
+    client = RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_PYPI_AUTH, trusted=[base])
+    document = client.get_json(url, what=f"the release at {base}")
     info = document.get("info") if isinstance(document, dict) else None
     description = info.get("description") if isinstance(info, dict) else None
     if not isinstance(description, str) or not name_token_found(description, server_name):
@@ -74,23 +74,25 @@ def check_nuget(ref: PackageRef, server_name: str) -> None:
     _require(ref, label, _SIMPLE_NAME)
     index_url = settings.MCP_INDEX_OWNERSHIP_NUGET_URL
     check_base_url(ref, label=label, configured=index_url, public=NUGET_PUBLIC)
-    with RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_NUGET_AUTH) as client:
-        index = client.get_json(index_url, what="the NuGet service index")
-        resources = index.get("resources", []) if isinstance(index, dict) else []
-        template = next(
-            (
-                r.get("@id")
-                for r in resources
-                if isinstance(r, dict) and str(r.get("@type", "")).startswith(_README_TYPE)
-            ),
-            None,
-        )
-        if not isinstance(template, str):
-            raise OwnershipError(f"{label}: the NuGet service index offers no README resource")
-        url = template.replace("{lower_id}", quote(ref.identifier.lower(), safe="")).replace(
-            "{lower_version}", quote(ref.version.lower(), safe="")
-        )
-        response = client.get(url, what="the package README")
+    client = RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_NUGET_AUTH,
+                            trusted=[index_url])
+    index = client.get_json(index_url, what="the NuGet service index")
+    resources = index.get("resources", []) if isinstance(index, dict) else []
+    template = next(
+        (
+            r.get("@id")
+            for r in resources
+            if isinstance(r, dict) and str(r.get("@type", "")).startswith(_README_TYPE)
+        ),
+        None,
+    )
+    if not isinstance(template, str):
+        raise OwnershipError(f"{label}: the NuGet service index offers no README resource")
+    url = template.replace("{lower_id}", quote(ref.identifier.lower(), safe="")).replace(
+        "{lower_version}", quote(ref.version.lower(), safe="")
+    )
+    # The README may live on another host the index names: reached through the SSRF guard.
+    response = client.get(url, what="the package README")
     if response.status == 404:
         raise OwnershipError(f"{label}: has no README; it must contain {_token_hint(server_name)}")
     if response.status != 200:
@@ -106,8 +108,8 @@ def check_cargo(ref: PackageRef, server_name: str) -> None:
     base = settings.MCP_INDEX_OWNERSHIP_CARGO_URL.rstrip("/")
     check_base_url(ref, label=label, configured=base, public=CARGO_PUBLIC)
     url = f"{base}/api/v1/crates/{quote(ref.identifier, safe='')}/{quote(ref.version, safe='')}/readme"
-    with RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_CARGO_AUTH) as client:
-        response = client.get(url, what="the crate README")
+    client = RegistryClient(label=label, auth=settings.MCP_INDEX_OWNERSHIP_CARGO_AUTH, trusted=[base])
+    response = client.get(url, what="the crate README")
     if response.status in (403, 404):
         raise OwnershipError(f"{label}: no README was found; it must contain {_token_hint(server_name)}")
     if response.status != 200:

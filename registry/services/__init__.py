@@ -30,6 +30,7 @@ from registry.services.tokens import (
     token_authenticate,
     token_create,
     token_delete,
+    token_live_id,
     token_revoke,
     token_update,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "token_authenticate",
     "token_create",
     "token_delete",
+    "token_live_id",
     "token_revoke",
     "token_update",
     "validate_for_publish",

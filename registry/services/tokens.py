@@ -58,6 +58,12 @@ def token_revoke(*, token: ApiToken, actor: str) -> ApiToken:
     return token
 
 
+def token_live_id(secret: str) -> int | None:
+    """The id of the live token (not revoked, not expired) for a secret; reads only."""
+    live = ApiToken.objects.filter(token_hash=_hash_secret(secret), revoked_at__isnull=True)
+    return live.exclude(expires_at__lte=timezone.now()).values_list("pk", flat=True).first()
+
+
 def token_authenticate(secret: str) -> ApiToken | None:
     """The live token for a secret (not revoked, not expired), touching last_used_at."""
     token = ApiToken.objects.filter(token_hash=_hash_secret(secret)).select_related("owner").first()

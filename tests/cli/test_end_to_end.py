@@ -97,8 +97,9 @@ def test_registry_422_shows_the_registrys_issues(cli, registry_url, example, tmp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_api_token_lifecycle(cli, registry_url, example, tmp_path):
+def test_api_token_lifecycle(cli, registry_url, example, tmp_path, credentials):
     assert cli("login", "none").code == 0
+    creator = credentials.read_text()  # each anonymous login is its own caller
     created = cli("--json", "tokens", "create", "--name", "ci",
                   "--pattern", "io.modelcontextprotocol.anonymous/*", "--expires-in-days", "7")
     assert created.code == 0, created.err
@@ -113,7 +114,7 @@ def test_api_token_lifecycle(cli, registry_url, example, tmp_path):
     assert cli("publish", str(write(tmp_path / "server.json", example))).code == 0
     assert json.loads(cli("--json", "whoami").out)["auth_method"] != "none"
 
-    assert cli("login", "none").code == 0
+    credentials.write_text(creator)  # only the token's creator may revoke it
     assert cli("tokens", "revoke", str(token["id"])).code == 0
     assert cli("login", "token", "--token", token["token"]).code == 0
     refused = cli("whoami")

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from curation.models import ReservedNamespace, SyncConflict, SyncRun, Upstream
+from curation.models import FullSyncSeen, ReservedNamespace, SyncConflict, SyncRun, Upstream
 from curation.sync import upstream_sync
 from registry.models import ServerVersion
 from registry.services import version_publish
@@ -218,3 +218,52 @@ def test_sync_killed_between_pages_resumes_without_duplicates_or_gaps():
         assert_mirror_equals(registry)
     finally:
         registry.stop()
+
+
+@pytest.mark.parametrize("stored", [
+    "not an object",
+    {"mode": "sideways", "since": None, "cursor": None, "max_updated": None, "cap": None, "walk": 1},
+    {"mode": "incremental", "since": "yesterday", "cursor": None, "max_updated": None,
+     "cap": None, "walk": 1},
+    {"mode": "full", "since": None, "cursor": 42, "max_updated": None, "cap": None, "walk": 1},
+    {"mode": "full", "cursor": None},
+    {"v": 99, "mode": "full"},
+    {"v": 2, "mode": "full", "walk": 1, "started_at": "2025-12-01T10:00:00+00:00", "since": None,
+     "cursor": "not base64!", "pages": 1, "max_updated": None, "cap": None, "seen": []},
+    {"v": 2, "mode": "full", "walk": 1, "started_at": "2025-12-01T10:00:00+00:00", "since": None,
+     "cursor": None, "pages": 1, "max_updated": None, "cap": None, "seen": ["nothex"]},
+], ids=["string", "mode", "since", "cursor", "missing", "version", "cursor-encoding", "seen"])
+def test_a_corrupt_checkpoint_restarts_the_walk_with_a_logged_reason(fake_registry, stored, caplog):
+    upstream = make_upstream(fake_registry)
+    abandoned = SyncRun.objects.create(upstream=upstream, mode="full", state="failed")
+    FullSyncSeen.objects.create(walk=abandoned.pk, server_version_id=1)
+    Upstream.objects.update(checkpoint=stored)
+    with caplog.at_level("WARNING", logger="curation.sync"):
+        report = sync()
+    assert report.state == "succeeded" and not report.resumed
+    assert report.created == len(fake_registry.entries)
+    run = SyncRun.objects.get(pk=report.run_id)
+    assert run.log[0]["checkpoint"] == "discarded" and run.log[0]["reason"]
+    assert any("sync.checkpoint_discarded" in r.getMessage() for r in caplog.records)
+    assert Upstream.objects.get().checkpoint is None
+    assert not FullSyncSeen.objects.exists()  # the abandoned walk's leftovers are gone
+    assert_mirror_equals(fake_registry)
+
+
+def test_a_checkpoint_stored_before_it_was_typed_still_resumes(fake_registry):
+    """The untyped dict of earlier releases (naive times included) loads and resumes."""
+    make_upstream(fake_registry)
+    fake_registry.fault("ok")
+    fake_registry.fault("truncate")
+    assert sync().state == "failed"
+    cursor = fake_registry.cursors_sent[0]  # the cursor after the committed page
+    walk = SyncRun.objects.get().pk
+    legacy = {"mode": "incremental", "since": None, "cursor": cursor,
+              "max_updated": "2025-12-01T10:00:00+00:00", "cap": "2099-01-01T00:00:00",
+              "walk": walk}
+    Upstream.objects.update(checkpoint=legacy)
+    report = sync()
+    assert report.resumed and report.state == "succeeded"
+    assert report.created == len(fake_registry.entries) - 100
+    assert_mirror_equals(fake_registry)
+    assert Upstream.objects.get().high_water is not None

@@ -92,7 +92,8 @@ def test_builder_copies_only_what_exists(stages: list[Stage]) -> None:
             assert (ROOT / source).exists(), source
     copied = {Path(source).parts[0] for copy in copies for source in copy.split()[:-1]}
     # Every package pyproject ships is in the image.
-    assert {"config", "ops", "registry", "curation", "signing", "mcp_index_common", "web"} <= copied
+    assert {"config", "ops", "registry", "curation", "signing", "serving", "mcp_index_common",
+            "web"} <= copied
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out() -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
 from ops.ratelimit import Rate
+from registry.auth.jwt import issue_token
+from registry.auth.permissions import PUBLISH, Permission
+from registry.services import token_create, token_revoke
 from tests.conftest import bearer, manifest
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +54,17 @@ def test_rate_limit_headers_count_down(limits):
     assert all(1 <= int(r["RateLimit-Reset"]) <= 60 for r in seen)
 
 
+def jwt_for(subject: str, pattern: str = "io.github.acme/*", method: str = "test") -> str:
+    """A registry JWT for one identity (`bearer()` always signs for the same subject)."""
+    return issue_token(auth_method=method, subject=subject,
+                       permissions=[Permission(PUBLISH, pattern)]).registry_token
+
+
 def test_tokens_have_their_own_budget(limits):
     client = Client()
     assert statuses(client, 5) == [200] * 5
     assert client.get("/v0.1/servers").status_code == 429  # this IP is spent
-    alice, bob = bearer(["io.github.alice/*"]), bearer(["io.github.bob/*"])
+    alice, bob = jwt_for("alice", "io.github.alice/*"), jwt_for("bob", "io.github.bob/*")
     auth_a, auth_b = f"Bearer {alice}", f"Bearer {bob}"
     assert statuses(client, 8, Authorization=auth_a) == [200] * 8
     assert client.get("/v0.1/servers", headers={"Authorization": auth_a}).status_code == 429
@@ -77,6 +89,60 @@ def test_invented_tokens_do_not_escape_the_ip_limit(limits):
     assert codes[:3] == [401, 401, 401] and codes[4] == 429
     valid = f"Bearer {bearer(['io.github.acme/*'])}"
     assert client.get("/v0.1/servers", headers={"Authorization": valid}).status_code == 429
+
+
+def test_unverified_credentials_count_against_the_ip(limits):
+    """On endpoints that never authenticate, an Authorization header that does not verify
+    buys no budget of its own: random, padded, expired or foreign credentials all count
+    against the client IP."""
+    client = Client()
+    assert statuses(client, 5) == [200] * 5  # this IP is spent
+    expired = issue_token(auth_method="test", subject="alice", permissions=[], ttl=-60)
+    forged = jwt.encode({"iss": "mcp-index", "exp": int(time.time()) + 60, "auth_method": "test",
+                         "auth_method_sub": "alice", "permissions": []},
+                        Ed25519PrivateKey.generate(), algorithm="EdDSA")
+    headers = [f"Bearer {secrets.token_urlsafe(24)}" for _ in range(3)] + [
+        "Bearer", "Bearer   ", " " * 7, "Basic dXNlcjpwYXNz", "garbage",
+        f"Bearer mcpi_{secrets.token_urlsafe(32)}",  # the API-token shape, but no such token
+        f"Bearer {expired.registry_token}", f"Bearer {forged}",
+    ]
+    for header in headers:
+        response = client.get("/v0.1/servers", headers={"Authorization": header})
+        assert response.status_code == 429, header
+
+
+def test_one_identity_has_one_budget_however_its_header_is_written(limits):
+    client = Client()
+    token = jwt_for("alice")
+    assert statuses(client, 8, Authorization=f"Bearer {token}") == [200] * 8
+    for header in (f"Bearer  {token}", f"Bearer {token}   ", f"bearer {token}",
+                   f"Bearer {jwt_for('alice')}"):  # a second login of the same subject
+        response = client.get("/v0.1/servers", headers={"Authorization": header})
+        assert response.status_code == 429, header
+    assert client.get("/v0.1/servers").status_code == 200  # the IP's own budget is untouched
+    other = client.get("/v0.1/servers", headers={"Authorization": f"Bearer {jwt_for('bob')}"})
+    assert other.status_code == 200
+
+
+def test_api_tokens_are_verified_identities(limits):
+    client = Client()
+    assert statuses(client, 5) == [200] * 5  # this IP is spent
+    live = token_create(name="ci", patterns=["io.github.acme/*"], actor="admin:root").secret
+    assert statuses(client, 8, Authorization=f"Bearer {live}") == [200] * 8
+    assert statuses(client, 1, Authorization=f"Bearer {live}") == [429]
+    revoked = token_create(name="old", patterns=["io.github.acme/*"], actor="admin:root")
+    token_revoke(token=revoked.token, actor="admin:root")
+    assert statuses(client, 1, Authorization=f"Bearer {revoked.secret}") == [429]  # the IP's
+
+
+def test_anonymous_tokens_count_against_the_ip(limits):
+    """Anyone can log in anonymously as often as they like: that is no identity."""
+    limits.MCP_INDEX_ANONYMOUS_AUTH = True
+    client = Client()
+    tokens = [client.post("/v0/auth/none").json()["registry_token"] for _ in range(2)]
+    assert statuses(client, 3) == [200] * 3  # 2 logins + 3 reads spend the IP's 5
+    for token in tokens:
+        assert statuses(client, 1, Authorization=f"Bearer {token}") == [429]
 
 
 def test_forwarded_for_is_trusted_only_behind_configured_proxies(limits):

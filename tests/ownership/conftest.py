@@ -76,6 +76,7 @@ class FakeOciRegistry:
     def __init__(self, server: FakeHTTPServer, basic: str = "") -> None:
         self.server = server
         self.basic = basic
+        self.realm = f"{server.url}/token"  # where the challenge sends clients for a token
         server.route("/token", self._token)
 
     def _token(self, seen: Seen) -> Reply:
@@ -89,7 +90,7 @@ class FakeOciRegistry:
         def answer(seen: Seen) -> Reply:
             if seen.headers.get("authorization") != f"Bearer {PULL_TOKEN}":
                 challenge = (
-                    f'Bearer realm="{self.server.url}/token",service="fake-registry",'
+                    f'Bearer realm="{self.realm}",service="fake-registry",'
                     f'scope="repository:{repository}:pull"'
                 )
                 return Reply.json(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -75,6 +76,63 @@ def test_oci_wildcard_registry_rule(oci, settings):
     settings.MCP_INDEX_OWNERSHIP_OCI_REGISTRIES = {"*.example.test": oci.server.url}
     oci.push("acme/db", "1.0.0", {LABEL: NAME})
     check_ownership(manifest(image()))
+
+
+@pytest.mark.parametrize(
+    ("realm", "refusal"),
+    [
+        ("http://127.0.0.1:{port}/token", "only https URLs are fetched"),  # an internal service
+        ("https://127.0.0.1:{port}/token", "IP address literals are not allowed"),
+        ("https://auth.internal.test/token", "private or reserved address"),  # 10.0.0.7
+        ("https://auth6.internal.test/token", "private or reserved address"),  # ::127.0.0.1
+        ("http://169.254.169.254/latest/api/token", "only https URLs are fetched"),
+    ],
+)
+def test_oci_token_realm_goes_through_the_ssrf_guard(oci, http_server, settings, realm, refusal):
+    internal = http_server()  # what the realm tries to reach: nothing may arrive there
+    internal.route("/token", Reply.json({"token": PULL_TOKEN}))
+    settings.MCP_INDEX_OUTBOUND_HOSTS = {"auth.internal.test": "10.0.0.7",
+                                         "auth6.internal.test": "::127.0.0.1"}
+    oci.realm = realm.format(port=internal.port)
+    oci.push("acme/db", "1.0.0", {LABEL: NAME})
+    with pytest.raises(OwnershipError) as err:
+        check_ownership(manifest(image()))
+    assert err.value.message.startswith(
+        f"OCI image {OCI_HOST}/acme/db:1.0.0: could not fetch a registry pull token: ")
+    assert refusal in err.value.message
+    assert internal.requests == []
+    assert [r.path for r in oci.server.requests] == ["/v2/acme/db/manifests/1.0.0"]
+
+
+def test_oci_token_realm_on_a_public_host_is_fetched_through_the_guard(oci, files, settings):
+    """A realm on another origin (Docker Hub's auth.docker.io) is fetched, pinned and checked."""
+    files.route("/token", Reply.json({"token": PULL_TOKEN}))
+    oci.realm = f"https://{FILES_HOST}:{files.port}/token"
+    oci.push("acme/db", "1.0.0", {LABEL: NAME})
+    check_ownership(manifest(image()))
+    assert [r.path.split("?")[0] for r in files.requests] == ["/token"]
+
+
+def test_oci_registry_named_after_the_image_host_is_guarded(oci, settings):
+    """`"*.pkg.dev": "https://{host}"` lets the publisher pick the host: it gets no trust."""
+    settings.MCP_INDEX_OWNERSHIP_OCI_REGISTRIES = {"*.example.test": "https://{host}"}
+    settings.MCP_INDEX_OUTBOUND_HOSTS = {OCI_HOST: "10.0.0.7"}
+    with pytest.raises(OwnershipError, match=(
+            f"could not fetch the manifest: {OCI_HOST} resolves to a private or reserved")):
+        check_ownership(manifest(image()))
+
+
+def test_oci_blob_redirect_to_an_internal_address_is_refused(oci, http_server):
+    internal = http_server()
+    internal.route("/blob", Reply(body=b"{}"))
+    oci.push("acme/db", "1.0.0", {LABEL: NAME})
+    digest = "sha256:" + hashlib.sha256(
+        json.dumps({"os": "linux", "config": {"Labels": {LABEL: NAME}}}).encode()).hexdigest()
+    oci.server.route(f"/v2/acme/db/blobs/{digest}",
+                     Reply(status=307, headers={"Location": f"{internal.url}/blob"}))
+    with pytest.raises(OwnershipError, match="could not fetch the image config: only https URLs"):
+        check_ownership(manifest(image()))
+    assert internal.requests == []
 
 
 @pytest.mark.parametrize(

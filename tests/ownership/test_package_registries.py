@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.ownership import OwnershipError, check_ownership
-from tests.ownership.conftest import NAME, manifest
+from tests.ownership.conftest import FILES_HOST, NAME, manifest
 from tests.proofs.loopback import Reply
 
 
@@ -125,6 +125,38 @@ def test_nuget_readme_without_token(nuget):
 def test_nuget_without_readme(nuget):
     with pytest.raises(OwnershipError, match="has no README; it must contain 'mcp-name: "):
         check_ownership(manifest(nuget_pkg()))
+
+
+def test_registry_redirects_go_through_the_ssrf_guard(npm, http_server, settings):
+    internal = http_server()  # an internal service a registry (or its mirror) redirects to
+    internal.route("/db.json", Reply.json({"mcpName": NAME}))
+    npm.route("/db/1.2.0", Reply(status=302, headers={"Location": f"{internal.url}/db.json"}))
+    with pytest.raises(OwnershipError, match=r"db@1.2.0: could not fetch .*only https URLs"):
+        check_ownership(manifest(npm_pkg("db")))
+    settings.MCP_INDEX_OUTBOUND_HOSTS = {"cdn.internal.test": "10.0.0.7"}
+    npm.route("/db/1.2.0", Reply(status=302, headers={"Location": "https://cdn.internal.test/db"}))
+    with pytest.raises(OwnershipError, match=r"db@1.2.0: could not fetch .*private or reserved"):
+        check_ownership(manifest(npm_pkg("db")))
+    assert internal.requests == []
+
+
+def test_every_redirect_hop_is_checked_and_credentials_stay_home(npm, files, http_server, settings):
+    settings.MCP_INDEX_OWNERSHIP_NPM_AUTH = "Bearer mirror-secret"
+    cdn = f"https://{FILES_HOST}:{files.port}"
+    npm.route("/db/1.2.0", Reply(status=302, headers={"Location": f"{cdn}/db.json"}))
+    files.route("/db.json", Reply.json({"mcpName": NAME}))
+    check_ownership(manifest(npm_pkg("db")))  # a public CDN hop is fine ...
+    assert npm.requests[0].headers["authorization"] == "Bearer mirror-secret"
+    assert "authorization" not in files.requests[0].headers  # ... but gets no credentials
+    internal = http_server()
+    internal.route("/db.json", Reply.json({"mcpName": NAME}))
+    files.route("/db.json", Reply(status=302, headers={"Location": f"{internal.url}/db.json"}))
+    with pytest.raises(OwnershipError, match="only https URLs"):  # the next hop is checked too
+        check_ownership(manifest(npm_pkg("db")))
+    files.route("/db.json", Reply(status=302, headers={"Location": f"https://127.0.0.1:{files.port}/"}))
+    with pytest.raises(OwnershipError, match="IP address literals"):
+        check_ownership(manifest(npm_pkg("db")))
+    assert internal.requests == []
 
 
 # --- crates.io --------------------------------------------------------------------------

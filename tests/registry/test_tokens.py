@@ -101,6 +101,31 @@ def test_auth_none_only_when_enabled(client, settings):
     assert api.publish(manifest("io.github.acme/xy")).status_code == 403
 
 
+def test_anonymous_logins_are_separate_callers(client, settings):
+    """Each /auth/none login is its own actor: nobody lists or revokes another's tokens."""
+    settings.MCP_INDEX_ANONYMOUS_AUTH = True
+    alice, bob = Api(client, EXT), Api(client, EXT)
+    alice.token = Api(client).send("POST", "/auth/none").json()["registry_token"]
+    bob.token = Api(client).send("POST", "/auth/none").json()["registry_token"]
+    who_a, who_b = alice.get("/whoami").json(), bob.get("/whoami").json()
+    assert who_a["auth_method"] == who_b["auth_method"] == "none"
+    assert who_a["subject"] != who_b["subject"]
+    created = alice.send("POST", "/tokens", {"name": "ci",
+                                             "patterns": ["io.modelcontextprotocol.anonymous/*"]})
+    assert created.status_code == 201
+    token_id = created.json()["id"]
+    assert bob.get("/tokens").json()["tokens"] == []
+    assert bob.send("DELETE", f"/tokens/{token_id}").status_code == 404
+    assert ApiToken.objects.get().revoked_at is None
+    assert [t["id"] for t in alice.get("/tokens").json()["tokens"]] == [token_id]
+    api = Api(client)
+    api.token = created.json()["token"]  # the API token keeps the anonymous grant
+    assert api.publish(manifest("io.modelcontextprotocol.anonymous/xy")).status_code == 200
+    assert alice.send("DELETE", f"/tokens/{token_id}").status_code == 204
+    logins = AuditEvent.objects.filter(action="registry.auth.login").values_list("actor", flat=True)
+    assert sorted(logins) == sorted([f"none:{who_a['subject']}", f"none:{who_b['subject']}"])
+
+
 def test_create_token_command(capsys):
     call_command("create_token", "deploy-bot", "--pattern", "com.acme/*")
     out = capsys.readouterr().out

@@ -147,6 +147,16 @@ def test_statement_about_another_version_is_refused(
     assert response.status_code == 422
 
 
+def test_a_wrong_keyid_hint_still_verifies_with_the_key_that_signed(
+    client, version, principals, keys, django_capture_on_commit_callbacks
+):
+    envelope = _envelope(version, keys["alice"])
+    envelope["signatures"][0]["keyid"] = principals["bob"].keyid  # a known key, but not the signer
+    assert _submit(client, django_capture_on_commit_callbacks, envelope).status_code == 201
+    [item] = _listed(client)
+    assert (item["state"], item["principals"]) == ("verified", ["alice"])
+
+
 def test_threshold_counts_distinct_principals(
     client, version, two_of_three, keys, django_capture_on_commit_callbacks
 ):

@@ -128,6 +128,25 @@ def test_lying_keyid_hint_does_not_help_or_hurt(review_bytes):
     assert dsse.envelope_verify(dsse.envelope_parse(raw), [trusted]).keyids == (trusted.keyid,)
 
 
+def test_a_hint_naming_another_trusted_key_falls_back_to_every_key(review_bytes):
+    # docs/signing.md: the keyid is only a hint; a wrong one (here: another trusted key's id,
+    # not an unknown one) must not hide the key that really signed.
+    signer, other = ed25519.Ed25519PrivateKey.generate(), ec.generate_private_key(ec.SECP256R1())
+    trusted = [dsse.public_key_load(dsse.public_key_pem(k)) for k in (other, signer)]
+    raw = dsse.envelope_sign(payload=review_bytes(), keys=[signer]).as_json()
+    raw["signatures"][0]["keyid"] = trusted[0].keyid
+    assert dsse.envelope_verify(dsse.envelope_parse(raw), trusted).keyids == (trusted[1].keyid,)
+
+
+def test_two_signatures_with_swapped_hints_count_both_keys(review_bytes):
+    first, second = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    trusted = [dsse.public_key_load(dsse.public_key_pem(k)) for k in (first, second)]
+    raw = dsse.envelope_sign(payload=review_bytes(), keys=[first, second]).as_json()
+    raw["signatures"][0]["keyid"], raw["signatures"][1]["keyid"] = trusted[1].keyid, trusted[0].keyid
+    result = dsse.envelope_verify(dsse.envelope_parse(raw), trusted)
+    assert sorted(result.keyids) == sorted(k.keyid for k in trusted)
+
+
 def test_unsupported_keys_are_refused():
     rsa_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     pem = rsa_pem.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

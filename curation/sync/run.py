@@ -1,15 +1,12 @@
-"""Mirroring an upstream registry: incremental or full walks, one atomic checkpoint per page."""
+"""One sync run: incremental or full walks of an upstream, one atomic checkpoint per page."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import random
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -28,6 +25,11 @@ from curation.models import (
 )
 from curation.rules import names_matching
 from curation.services.membership import servers_mark_dirty
+from curation.sync.checkpoint import CheckpointError, SyncCheckpoint
+from curation.sync.errors import SyncBusy, SyncError
+from curation.sync.fetch import Page, fetch_page
+from curation.sync.guard import LoopGuard
+from curation.sync.screen import entry_problem, prepared_problem, printable
 from registry.api.render import rfc3339
 from registry.manifest import namespace_of
 from registry.models import LOCAL_ORIGIN, ServerVersion, Status
@@ -36,22 +38,14 @@ from registry.services import (
     PreparedEntry,
     ingest_prepare,
     servers_recompute_latest,
+    split_entry,
     versions_ingest_bulk,
     versions_invalidate,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("curation.sync")
 
 LOG_CAP = 200
-RETRY_STATUSES = {429, 500, 502, 503, 504}
-
-
-class SyncError(Exception):
-    """The sync stopped: the walk stays checkpointed and the next sync resumes it."""
-
-
-class SyncBusy(SyncError):
-    """Another sync of the same upstream holds the lock."""
 
 
 @dataclass(frozen=True)
@@ -83,78 +77,6 @@ class SyncReport:
                 f"rejected={self.rejected} invalid={self.invalid} vanished={self.vanished} "
                 f"retries={self.retries} errors={self.errors}"
                 + (f" error={self.error!r}" if self.error else ""))
-
-
-@dataclass(frozen=True)
-class Page:
-    """One parsed upstream page."""
-
-    entries: list[Any]
-    next_cursor: str | None
-    date: datetime | None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    with contextlib.suppress(TypeError, ValueError):
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    return None
-
-
-def _backoff(attempt: int) -> float:
-    base = settings.MCP_INDEX_SYNC_BACKOFF_SECONDS * (2 ** attempt)
-    jitter = 0.5 + random.random() / 2  # noqa: S311 - jitter, not cryptography
-    return min(base, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) * jitter
-
-
-def fetch_page(client: httpx.Client, url: str, params: dict[str, Any], run: SyncRun) -> Page:
-    """GET one list page, retrying 429/5xx/timeouts with backoff (honouring Retry-After)."""
-    attempts = settings.MCP_INDEX_SYNC_RETRIES
-    for attempt in range(attempts + 1):
-        wait: float | None = None
-        try:
-            response = client.get(url, params=params)
-        except httpx.TransportError as exc:  # timeouts, refused or dropped connections
-            problem = f"{type(exc).__name__}: {exc}"
-        else:
-            if response.status_code == 200:
-                return _parse_page(response)
-            problem = f"HTTP {response.status_code}"
-            if response.status_code not in RETRY_STATUSES:
-                raise SyncError(f"upstream answered {problem}: {response.text[:200]}")
-            wait = _retry_after(response)
-        if attempt == attempts:
-            raise SyncError(f"upstream failed after {attempts} retries: {problem}")
-        delay = min(wait, settings.MCP_INDEX_SYNC_MAX_WAIT_SECONDS) if wait is not None \
-            else _backoff(attempt)
-        run.retries += 1
-        log.warning("sync.retry upstream=%s problem=%r wait=%.2f", run.upstream.name, problem, delay)
-        time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _parse_page(response: httpx.Response) -> Page:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise SyncError(f"unparseable page: {exc}") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("servers"), list):
-        raise SyncError("unparseable page: expected an object with a servers array")
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    cursor = metadata.get("nextCursor")
-    if cursor is not None and not isinstance(cursor, str):
-        raise SyncError("unparseable page: nextCursor is not a string")
-    date = None
-    with contextlib.suppress(TypeError, ValueError):
-        date = parsedate_to_datetime(response.headers.get("Date", ""))
-    return Page(body["servers"], cursor or None, date)
 
 
 @contextlib.contextmanager
@@ -191,13 +113,47 @@ def _shadow_reasons(upstream: Upstream, namespaces: set[str]) -> dict[str, str]:
     return reasons
 
 
-def _new_checkpoint(upstream: Upstream, full: bool) -> dict[str, Any]:
-    since = None
-    if not full and upstream.high_water is not None:
-        since = upstream.high_water - timedelta(seconds=upstream.overlap_seconds)
-    return {"mode": "full" if full else "incremental",
-            "since": since.isoformat() if since else None,
-            "cursor": None, "max_updated": None, "cap": None, "walk": None}
+def _since(upstream: Upstream, full: bool) -> datetime | None:
+    """A new walk's updated_since: the high-water mark minus the overlap (None: everything)."""
+    if full or upstream.high_water is None:
+        return None
+    return upstream.high_water - timedelta(seconds=upstream.overlap_seconds)
+
+
+def _stored_checkpoint(upstream: Upstream, now: datetime) -> tuple[SyncCheckpoint | None, str]:
+    """The walk to resume, or None; with the reason when a stored checkpoint was unusable."""
+    if upstream.checkpoint is None:
+        return None, ""
+    try:
+        return SyncCheckpoint.from_json(upstream.checkpoint, now=now), ""
+    except CheckpointError as exc:
+        log.warning("sync.checkpoint_discarded upstream=%s reason=%r", upstream.name, str(exc))
+        return None, str(exc)
+
+
+def _store(upstream: Upstream, cp: SyncCheckpoint | None) -> None:
+    Upstream.objects.filter(pk=upstream.pk).update(
+        checkpoint=cp.to_json() if cp is not None else None)
+
+
+def _close_abandoned(upstream: Upstream, now: datetime) -> int:
+    """Runs still marked running while we hold the lock: their process died (kill -9, OOM,
+    a hard time limit). They end `interrupted`; the walk resumes from its checkpoint."""
+    return SyncRun.objects.filter(upstream=upstream, state=SyncRun.State.RUNNING).update(
+        state=SyncRun.State.INTERRUPTED, finished_at=now,
+        error="abandoned: the process running this sync stopped before it finished; "
+              "the next run resumes from the checkpoint")
+
+
+def abandoned_runs_close() -> int:
+    """Close the abandoned runs of every upstream not being synced now (beat, each tick)."""
+    closed = 0
+    upstreams = Upstream.objects.filter(runs__state=SyncRun.State.RUNNING).distinct()
+    for upstream in upstreams:
+        with _upstream_lock(upstream) as got:
+            if got:
+                closed += _close_abandoned(upstream, timezone.now())
+    return closed
 
 
 def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
@@ -208,20 +164,33 @@ def upstream_sync(*, upstream: Upstream, full: bool = False) -> SyncReport:
         return _sync_locked(Upstream.objects.get(pk=upstream.pk), full)
 
 
+def _begin(upstream: Upstream, full: bool) -> tuple[SyncRun, SyncCheckpoint]:
+    """The run, and the checkpoint it continues or starts."""
+    now = timezone.now()
+    _close_abandoned(upstream, now)
+    stored, discarded = _stored_checkpoint(upstream, now)
+    if stored is not None and (not full or stored.mode == "full"):
+        run = SyncRun.objects.create(upstream=upstream, mode=stored.mode, resumed=True,
+                                     since=stored.since)
+        cp = stored
+    else:
+        since = _since(upstream, full)
+        run = SyncRun.objects.create(upstream=upstream, mode="full" if full else "incremental",
+                                     resumed=False, since=since)
+        cp = SyncCheckpoint.begin(mode=run.mode, walk=run.pk, started_at=run.started_at,
+                                  since=since)
+        # What an abandoned full walk of this upstream had seen is of no use any more.
+        FullSyncSeen.objects.filter(walk__in=SyncRun.objects.filter(upstream=upstream)
+                                    .exclude(pk=run.pk).values("pk")).delete()
+    if discarded:
+        _log(run, {"checkpoint": "discarded", "reason": discarded})
+        run.save(update_fields=["log"])
+    _store(upstream, cp)
+    return run, cp
+
+
 def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
-    # We hold the lock, so any run still marked running died mid-walk.
-    SyncRun.objects.filter(upstream=upstream, state=SyncRun.State.RUNNING).update(
-        state=SyncRun.State.INTERRUPTED, finished_at=timezone.now())
-    cp = upstream.checkpoint
-    resumed = bool(cp) and (not full or cp.get("mode") == "full")
-    if not resumed:
-        cp = _new_checkpoint(upstream, full)
-    assert cp is not None
-    since = datetime.fromisoformat(cp["since"]) if cp["since"] else None
-    run = SyncRun.objects.create(upstream=upstream, mode=cp["mode"], resumed=resumed, since=since)
-    if cp["walk"] is None:
-        cp["walk"] = run.pk
-    Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
+    run, cp = _begin(upstream, full)
     url = upstream.base_url.rstrip("/") + "/servers"
     headers = {"Accept": "application/json", "User-Agent": "mcp-index-mirror"}
     if upstream.auth_header:
@@ -231,29 +200,67 @@ def _sync_locked(upstream: Upstream, full: bool) -> SyncReport:
     try:
         with httpx.Client(headers=headers, timeout=settings.MCP_INDEX_SYNC_TIMEOUT_SECONDS,
                           follow_redirects=False) as client:
+            guard = LoopGuard(cp)
             while True:
                 params: dict[str, Any] = {"limit": upstream.page_size}
-                if since is not None:
-                    params["updated_since"] = rfc3339(since.astimezone(UTC))
+                if cp.since is not None:
+                    params["updated_since"] = rfc3339(cp.since.astimezone(UTC))
                 else:
                     params["include_deleted"] = "true"
-                if cp["cursor"]:
-                    params["cursor"] = cp["cursor"]
+                if cp.cursor:
+                    params["cursor"] = cp.cursor
                 page = fetch_page(client, url, params, run)
-                if cp["cap"] is None and page.date is not None:
-                    cp["cap"] = page.date.isoformat()
-                applied = _apply_page(upstream, run, cp, page, takeover)
+                added = guard.check(cp, page)
+                cp = cp.capped(page.date)
+                cp, applied = _apply_page(upstream, run, cp, page, takeover, added)
+                guard.commit(added)
                 _mirror_attestations(client, upstream, run, applied)
                 if not page.next_cursor:
                     break
         _finish(upstream, run, cp)
     except SyncError as exc:
-        run.state, run.error, run.finished_at = SyncRun.State.FAILED, str(exc), timezone.now()
-        run.errors += 1
-        _log(run, {"error": str(exc)})
-        run.save()
-        log.error("sync.failed upstream=%s run=%s error=%r", upstream.name, run.pk, str(exc))
+        _fail(run, str(exc))
+    except BaseException as exc:  # a bug, the database, a time limit, SystemExit: still failed
+        _fail(run, f"internal error: {type(exc).__name__}: {exc}", committed_only=True)
+        raise
     return _report(run)
+
+
+def _fail(run: SyncRun, error: str, *, committed_only: bool = False) -> None:
+    """End the run `failed`; the checkpoint stays at the last committed page."""
+    error = printable(error, 2000)
+    try:
+        if committed_only:  # counters of a page rolled back mid-way are not true
+            retries = run.retries
+            run.refresh_from_db()
+            run.retries = max(run.retries, retries)
+        run.state, run.error, run.finished_at = SyncRun.State.FAILED, error, timezone.now()
+        run.errors += 1
+        _log(run, {"error": error})
+        run.save()
+    except Exception:  # the database itself is gone: the next start closes the run
+        log.exception("sync.fail_not_recorded upstream=%s run=%s", run.upstream.name, run.pk)
+    log.error("sync.failed upstream=%s run=%s error=%r", run.upstream.name, run.pk, error)
+
+
+def _screened(entry: Any, origin: str) -> PreparedEntry | str:
+    """The entry parsed for ingest, or why it cannot be stored."""
+    problem = entry_problem(entry)
+    if problem is not None:
+        return problem
+    item = ingest_prepare(entry=entry, origin=origin)
+    if isinstance(item, IngestOutcome):
+        return item.reason
+    return prepared_problem(item) or item
+
+
+def _reject(run: SyncRun, entry: Any, reason: str) -> None:
+    """Count and list an entry that cannot be stored (its text escaped: it may hold NUL)."""
+    run.rejected += 1
+    document, _ = split_entry(entry)
+    name, version = (document.get(k) for k in ("name", "version")) if document else (None, None)
+    label = "@".join(printable(v, 200) for v in (name, version) if isinstance(v, str))
+    _log(run, {"rejected": label, "reason": printable(reason, 500)})
 
 
 def _log(run: SyncRun, item: dict[str, Any]) -> None:
@@ -269,20 +276,20 @@ def _mirror_attestations(client: httpx.Client, upstream: Upstream, run: SyncRun,
     if result.errors:
         run.errors += len(result.errors)
         for error in result.errors:
-            _log(run, {"error": error})
+            _log(run, {"error": printable(error, 500)})
         run.save(update_fields=["errors", "log"])
 
 
-def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page,
-                takeover: frozenset[str]) -> list[PreparedEntry]:
+def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page,
+                takeover: frozenset[str], seen: tuple[str, ...]
+                ) -> tuple[SyncCheckpoint, list[PreparedEntry]]:
     """Ingest one page, record conflicts and rejections, and move the checkpoint: atomically."""
     prepared: list[PreparedEntry] = []
-    max_updated = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
+    max_updated = cp.max_updated
     for entry in page.entries:
-        item = ingest_prepare(entry=entry, origin=upstream.name)
-        if isinstance(item, IngestOutcome):
-            run.rejected += 1
-            _log(run, {"rejected": f"{item.name}@{item.version}".strip("@"), "reason": item.reason})
+        item = _screened(entry, upstream.name)
+        if isinstance(item, str):
+            _reject(run, entry, item)
             continue
         if item.upstream_updated_at and (max_updated is None or item.upstream_updated_at > max_updated):
             max_updated = item.upstream_updated_at
@@ -308,18 +315,17 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: dict[str, Any], page: Page
             if outcome.action != "unchanged":
                 touched.add(p.name)
         _record_conflicts(upstream, run, conflicts)
-        if cp["mode"] == "full":
-            _record_seen(upstream, cp["walk"], allowed)
+        if cp.mode == "full":
+            _record_seen(upstream, cp.walk, allowed)
             if not page.next_cursor:
-                touched |= _mark_vanished(upstream, run, cp["walk"])
+                touched |= _mark_vanished(upstream, run, cp.walk)
         servers_recompute_latest(names=touched)
         servers_mark_dirty(names=touched)
         run.pages += 1
-        cp["cursor"] = page.next_cursor
-        cp["max_updated"] = max_updated.isoformat() if max_updated else None
+        cp = cp.advanced(cursor=page.next_cursor, max_updated=max_updated, seen=seen)
         run.save()
-        Upstream.objects.filter(pk=upstream.pk).update(checkpoint=cp)
-    return allowed
+        _store(upstream, cp)
+    return cp, allowed
 
 
 def _record_conflicts(upstream: Upstream, run: SyncRun, conflicts: list[tuple[PreparedEntry, str]]
@@ -364,12 +370,12 @@ def _mark_vanished(upstream: Upstream, run: SyncRun, walk: int) -> set[str]:
     return names
 
 
-def _finish(upstream: Upstream, run: SyncRun, cp: dict[str, Any]) -> None:
+def _finish(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint) -> None:
     with transaction.atomic():
         high = upstream.high_water
-        seen = datetime.fromisoformat(cp["max_updated"]) if cp["max_updated"] else None
-        if seen is not None and cp["cap"]:
-            seen = min(seen, datetime.fromisoformat(cp["cap"]))
+        seen = cp.max_updated
+        if seen is not None and cp.cap is not None:
+            seen = min(seen, cp.cap)
         if seen is not None and (high is None or seen > high):
             high = seen
         now = timezone.now()

@@ -1,0 +1,116 @@
+"""Screening upstream entries before the database: one bad entry is rejected, not its page.
+
+PostgreSQL refuses NUL in text and jsonb, lone surrogates cannot be encoded, jsonb has no
+Infinity or NaN, varchar columns and b-tree index rows have limits, and timestamps must stay
+representable. Any of these inside one entry used to fail the insert of its whole page on
+every run; here each becomes a rejection with a reason, found before a statement is sent.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from registry.models import RemoteUrl, ServerVersion
+from registry.services import PreparedEntry
+
+MAX_DEPTH = 32  # the real registry nests 8 deep
+MAX_ENTRY_BYTES = 256 * 1024  # the largest real entry is ~26 kB
+MAX_DESCRIPTION = 4000  # characters; the schema allows 100, stored-with-issues may be longer
+_URL_BYTES = RemoteUrl._meta.get_field("url").max_length or 2000
+# column -> its max_length (varchar columns refuse longer values, failing the whole insert)
+_LIMITED: dict[str, int] = {f.attname: limit for f in ServerVersion._meta.concrete_fields
+                            if isinstance(limit := getattr(f, "max_length", None), int)}
+_TIMES = ("published_at", "updated_at", "status_changed_at")
+
+
+_UNPARSED = "x-mcp-index-unparsed"
+
+
+def placeholder(reason: str) -> dict[str, str]:
+    """What stands in for an entry the page parser could not take (see fetch.parse_page)."""
+    return {_UNPARSED: reason}
+
+
+def entry_problem(entry: Any) -> str | None:
+    """Why a raw upstream entry cannot be stored at all, or None.
+
+    Walks keys and values without recursion (an entry may be nested arbitrarily deep).
+    """
+    if isinstance(entry, dict) and isinstance(entry.get(_UNPARSED), str):
+        return f"entry is {entry[_UNPARSED]}"
+    stack: list[tuple[Any, str, int]] = [(entry, "entry", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                return f"{path} {problem}"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return f"{path} is not a finite number"
+        elif isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                return f"{path} is nested more than {MAX_DEPTH} deep"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    problem = text_problem(key)
+                    if problem:
+                        return f"a key in {path} {problem}"
+                    child = f"{path}.{printable(key, 40)}"
+                else:
+                    child = f"{path}[{key}]"
+                stack.append((item, child, depth + 1))
+    return None
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored in PostgreSQL text or jsonb, or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone surrogate"
+    return None
+
+
+def prepared_problem(prepared: PreparedEntry) -> str | None:
+    """Why a parsed entry's columns exceed what the database holds, or None."""
+    values = prepared.values
+    for column, limit in _LIMITED.items():
+        value = values.get(column)
+        if isinstance(value, str) and len(value) > limit:
+            return f"{column.replace('_', ' ')} is longer than {limit} characters"
+    if len(values.get("description", "")) > MAX_DESCRIPTION:
+        return f"description is longer than {MAX_DESCRIPTION} characters"
+    if len(values.get("manifest_text", "").encode()) > MAX_ENTRY_BYTES:
+        return f"server.json is larger than {MAX_ENTRY_BYTES} bytes"
+    for url in prepared.remote_urls:
+        if len(url.encode()) > _URL_BYTES:
+            return f"a remote URL is longer than {_URL_BYTES} bytes"
+    for column in _TIMES:
+        when = values.get(column)
+        if isinstance(when, datetime) and not _representable(when):
+            return f"{column.replace('_', ' ')} is out of range"
+    return None
+
+
+def _representable(when: datetime) -> bool:
+    try:
+        when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """Text from an upstream made safe to store and show: NUL and lone surrogates escaped."""
+    text = text[:limit]
+    if text_problem(text) is None:
+        return text
+    return (text.replace("\x00", "\\u0000")
+            .encode("utf-8", "backslashreplace").decode("utf-8"))

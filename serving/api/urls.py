@@ -1,0 +1,39 @@
+"""Routes of the standard read API: the root's (with the registry's write routes) and a catalog's.
+
+config/urls.py mounts `root_urlpatterns` at /v0/ and /v0.1/, `catalog_urlpatterns` at
+/c/<slug>/v0/ and /c/<slug>/v0.1/, and `catalog_read_urlpatterns` at the root before the
+root's own when the default catalog is not `all`.
+"""
+
+from django.urls import URLPattern, URLResolver, path, re_path
+
+from registry.api import urls as registry_urls
+from registry.api import views as registry_views
+from registry.api.urls import NAME, VERSION
+from serving.api import views
+
+
+def read_urlpatterns(version_view: type[views.ServerVersionView]) -> list[URLPattern]:
+    """servers, a server's versions, one version (served by `version_view`)."""
+    return [
+        path("servers", views.ServerListView.as_view(), name="servers"),
+        re_path(rf"^servers/{NAME}/versions$", views.ServerVersionsView.as_view(),
+                name="server-versions"),
+        re_path(rf"^servers/{NAME}/versions/{VERSION}$", version_view.as_view(),
+                name="server-version"),
+    ]
+
+
+# The registry itself: a version's URL also takes the PUT that replaces it.
+root_urlpatterns: list[URLPattern | URLResolver] = [
+    *read_urlpatterns(views.RootServerVersionView),
+    *registry_urls.urlpatterns,
+]
+
+# A catalog's reads (also the root's, for a default catalog other than `all`).
+catalog_read_urlpatterns = read_urlpatterns(views.ServerVersionView)
+catalog_urlpatterns: list[URLPattern | URLResolver] = [
+    *catalog_read_urlpatterns,
+    path("health", registry_views.HealthView.as_view(), name="health"),
+    path("ping", registry_views.PingView.as_view(), name="ping"),
+]

@@ -1,0 +1,66 @@
+"""The standard read API (`GET …/servers`, `…/versions`, `…/versions/{version|latest}`).
+
+The same views serve the root (`/v0`, `/v0.1`: the built-in catalog `all`, the registry
+itself), every catalog (`/c/<slug>/v0.1/…`) and a default catalog at the root; the scope
+comes from the URL and serving.reader reads it.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from rest_framework.request import Request
+
+from curation import selectors as curation
+from curation.selectors import BUILTIN_SLUG, CatalogRef
+from registry.api.errors import Problem
+from registry.api.views import RegistryView, VersionEditView
+from serving import reader, render
+from serving.query import parse_bool, parse_list_query
+
+
+class ReadView(RegistryView):
+    """Base: the scope from the URL (the root's is `all`), with read access enforced."""
+
+    def scope(self, request: Request, slug: str) -> CatalogRef:
+        ref = curation.catalog_resolve(slug)
+        if not curation.catalog_readable(ref, request.auth):
+            if request.auth is None:
+                raise Problem(401, f"Catalog {slug} requires a token with read access")
+            raise Problem(403, f"Your token has no role in catalog {slug}")
+        return ref
+
+    def include_deleted(self, request: Request) -> bool:
+        return bool(parse_bool("include_deleted", request.query_params.get("include_deleted")))
+
+
+class ServerListView(ReadView):
+    """GET servers: keyset-paginated list with search, updated_since, version filters."""
+
+    def get(self, request: Request, slug: str = BUILTIN_SLUG) -> HttpResponse:
+        scope = self.scope(request, slug)
+        page = reader.list_page(scope, parse_list_query(request.query_params))
+        return render.list_response(scope, page.rows, page.next_cursor)
+
+
+class ServerVersionsView(ReadView):
+    """GET servers/{name}/versions: every version, newest first."""
+
+    def get(self, request: Request, name: str, slug: str = BUILTIN_SLUG) -> HttpResponse:
+        scope = self.scope(request, slug)
+        rows = reader.server_versions(scope, name, include_deleted=self.include_deleted(request))
+        return render.list_response(scope, rows)
+
+
+class ServerVersionView(ReadView):
+    """GET servers/{name}/versions/{version|latest}."""
+
+    def get(self, request: Request, name: str, version: str, slug: str = BUILTIN_SLUG
+            ) -> HttpResponse:
+        scope = self.scope(request, slug)
+        row = reader.server_version(scope, name, version,
+                                    include_deleted=self.include_deleted(request))
+        return render.entry_response(scope, row)
+
+
+class RootServerVersionView(ServerVersionView, VersionEditView):
+    """The registry's own version URL: GET reads it here, PUT replaces it (registry.api)."""

@@ -1,0 +1,115 @@
+"""The list parameters of the standard API, parsed with the official rules, and its cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from registry.errors import RegistryError
+from serving.rows import EntryRow
+
+DEFAULT_LIMIT = 30
+MAX_LIMIT = 100
+_BAD_CURSOR = "Invalid cursor: use the exact metadata.nextCursor value from a previous response"
+
+
+class InvalidQuery(RegistryError):
+    """A query parameter that cannot be honoured."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = "Unprocessable Entity" if status == 422 else "Bad Request"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Parsed `GET /servers` parameters."""
+
+    limit: int = DEFAULT_LIMIT
+    after: tuple[str, str] | None = None
+    search: str = ""
+    updated_since: datetime | None = None
+    version: str = ""
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of list rows and the cursor to the next, if any."""
+
+    rows: list[EntryRow]
+    next_cursor: str | None
+
+
+def encode_cursor(name: str, version: str) -> str:
+    """Opaque cursor: url-safe base64 of the last (name, version) on the page."""
+    raw = json.dumps([name, version], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (name, version) a cursor from encode_cursor stands for; InvalidQuery otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, version = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidQuery(_BAD_CURSOR) from exc
+    if not isinstance(name, str) or not isinstance(version, str):
+        raise InvalidQuery(_BAD_CURSOR)
+    return name, version
+
+
+def parse_bool(name: str, value: str | None) -> bool | None:
+    """`true`/`1` or `false`/`0` (any case); None when absent; 422 otherwise."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise InvalidQuery(f"Invalid {name}: expected true or false, got {value!r}", status=422)
+
+
+def parse_time(value: str) -> datetime:
+    """An RFC 3339 timestamp with a time zone; 400 otherwise."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        raise InvalidQuery("Invalid updated_since format: expected RFC3339 timestamp "
+                           "(e.g., 2025-08-07T13:15:04.280Z)")
+    return parsed
+
+
+def parse_list_query(params: Any) -> ListQuery:
+    """Validate query parameters with the official rules and messages."""
+    raw_limit = params.get("limit")
+    limit = DEFAULT_LIMIT
+    if raw_limit not in (None, ""):
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise InvalidQuery(f"Invalid limit: expected an integer, got {raw_limit!r}",
+                               status=422) from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidQuery(f"Invalid limit: must be between 1 and {MAX_LIMIT}", status=422)
+    cursor = params.get("cursor")
+    after = decode_cursor(cursor) if cursor else None
+    since_raw = params.get("updated_since")
+    since = parse_time(since_raw) if since_raw else None
+    include_deleted = parse_bool("include_deleted", params.get("include_deleted"))
+    if since is not None:
+        if include_deleted is False:
+            raise InvalidQuery("Cannot set include_deleted=false when using updated_since "
+                               "(incremental sync requires deleted servers)")
+        include_deleted = True
+    return ListQuery(limit=limit, after=after, search=(params.get("search") or "").strip(),
+                     updated_since=since, version=(params.get("version") or "").strip(),
+                     include_deleted=bool(include_deleted))
