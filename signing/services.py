@@ -23,7 +23,7 @@ from mcp_index_common.verification import (
     Trust,
     attestation_check,
 )
-from registry.errors import InvalidInput, RegistryError
+from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.limits import check_columns, check_instance
 from registry.models import ServerVersion
 from registry.services import audit_record
@@ -337,8 +337,12 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
 
 @transaction.atomic
 def trust_root_delete(*, root: TrustRoot, actor: str) -> None:
-    """Remove a trust root no principal uses (PROTECT). Nothing to re-verify: only roots
-    with principals take part in verification (signing.selectors.trust_current)."""
+    """Remove a trust root no principal uses (PROTECT, refused with 409). Nothing to
+    re-verify: only roots with principals take part in verification (signing.selectors.trust_current)."""
+    in_use = sorted(root.principals.values_list("slug", flat=True))
+    if in_use:
+        raise Conflict(f"trust root {root.slug} is used by principals {', '.join(in_use)}; "
+                       "remove them or move them to another root first")
     audit_record(actor=actor, action="signing.trust_root.deleted", target=root.slug, data={"kind": root.kind})
     root.delete()
 
