@@ -45,6 +45,9 @@ MIDDLEWARE = [
     # Outermost: request id, access log and request metrics for everything below, and the
     # answers of /healthz, /readyz and /metrics before any other middleware runs.
     "ops.middleware.RequestContextMiddleware",
+    # The URL boundary: NUL, lone surrogates and control characters in the path or query
+    # are refused with 400 before anything else reads them.
+    "ops.middleware.InputBoundaryMiddleware",
     "registry.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# DEBUG pages escape lone surrogates instead of failing to encode (ops/debug.py).
+DEFAULT_EXCEPTION_REPORTER = "ops.debug.EncodableExceptionReporter"
 
 TEMPLATES = [
     {
@@ -136,10 +141,15 @@ STORAGES = {
 # Request bodies: everything above this is refused with 413 before a view reads it.
 MCP_INDEX_MAX_BODY_BYTES = env_int("MCP_INDEX_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MCP_INDEX_MAX_BODY_BYTES
+# Form fields per request: the rules editor posts 14 per rule, up to 500 rules. More is
+# refused with the 400 page before any form is built.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Every body through the input boundary (mcp_index_common.input): NUL, lone surrogates,
+    # numbers outside ±(2^53-1) and nesting over 64 are refused with 400 problem+json.
+    "DEFAULT_PARSER_CLASSES": ["ops.parsers.StrictJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,

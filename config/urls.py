@@ -30,8 +30,9 @@ urlpatterns = [
     # The standard API: serving's reads of the registry itself (`all`), then registry's writes.
     path("v0/", include((root_urlpatterns, "v0"), namespace="v0")),
     path("v0.1/", include((root_urlpatterns, "v0.1"), namespace="v0.1")),
-    # Unknown API paths answer problem+json even with DEBUG on.
-    re_path(r"^(?:v0|v0\.1|c)(?:/.*)?$", errors_views.not_found, name=UNMATCHED_ROUTE),
+    # Unknown API paths answer problem+json for every method, even with DEBUG on; `[\s\S]`
+    # and `\Z` so that no character (a newline) lets an API path fall through to the pages.
+    re_path(r"^(?:v0|v0\.1|c)(?:/[\s\S]*)?\Z", errors_views.not_found, name=UNMATCHED_ROUTE),
     path("", include("web.urls")),
 ]
 
@@ -40,5 +41,6 @@ if settings.MCP_INDEX_BENCH_FLOOR:  # the read benchmark's floor (bench/floor.py
 
     urlpatterns.insert(0, path("_bench/floor", floor_view))
 
+handler400 = errors_views.bad_request
 handler404 = errors_views.not_found
 handler500 = errors_views.server_error

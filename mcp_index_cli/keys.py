@@ -1,4 +1,5 @@
-"""Namespace-proof keys: generate, load, sign, and format the `v=MCPv1` key record."""
+"""Keys made on the laptop: namespace-proof login keys (hex, the `v=MCPv1` key record) and
+attestation signing keys (PEM, for `mcp-index sign --key`, identified by the registry's keyid)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from mcp_index_cli.errors import EXIT_USAGE, CliError
+from mcp_index_common import dsse
 
 ED25519 = "ed25519"
+ECDSA_P256 = "ecdsap256"
 ECDSA_P384 = "ecdsap384"
-ALGORITHMS = (ED25519, ECDSA_P384)
+ALGORITHMS = (ED25519, ECDSA_P384)  # login keys: what the registry's http/dns proofs accept
+SIGNING_ALGORITHMS = (ED25519, ECDSA_P256, ECDSA_P384)  # DSSE signing keys
 _PRIVATE_KEY_BYTES = {ED25519: 32, ECDSA_P384: 48}
 _P384_COMPONENT = 48
 
@@ -126,3 +130,41 @@ def from_file(path: Path, algorithm: str | None = None) -> SigningKey:
     if algorithm is not None and algorithm != key.algorithm:
         raise CliError(f"{path} holds an {key.algorithm} key, not {algorithm}", code=EXIT_USAGE)
     return key
+
+
+# --- attestation signing keys ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttestationKey:
+    """A private key for DSSE attestations, stored as unencrypted PKCS#8 PEM."""
+
+    algorithm: str
+    private: dsse.PrivateKeyType
+
+    def private_pem(self) -> str:
+        """The PKCS#8 PEM that `sign --key` reads."""
+        return self.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
+
+    def public_pem(self) -> str:
+        """The SubjectPublicKeyInfo PEM to register as a key principal."""
+        return dsse.public_key_pem(self.private)
+
+    def keyid(self) -> str:
+        """sha256 of the public key's SPKI DER: the keyid the registry computes for it."""
+        return dsse.key_id(self.private.public_key())
+
+
+def generate_attestation_key(algorithm: str) -> AttestationKey:
+    """A fresh signing key for `algorithm` (ed25519, ecdsap256 or ecdsap384)."""
+    if algorithm == ED25519:
+        return AttestationKey(ED25519, Ed25519PrivateKey.generate())
+    curves = {ECDSA_P256: ec.SECP256R1(), ECDSA_P384: ec.SECP384R1()}
+    if algorithm not in curves:
+        raise CliError(f"unknown signing algorithm {algorithm!r}; use one of "
+                       f"{', '.join(SIGNING_ALGORITHMS)}", code=EXIT_USAGE)
+    return AttestationKey(algorithm, ec.generate_private_key(curves[algorithm]))

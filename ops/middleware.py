@@ -1,6 +1,6 @@
-"""The outermost middleware: request id, one access log event and request metrics per request.
+"""The outermost middlewares: request context (id, access log, metrics) and the URL boundary.
 
-It also answers the operational endpoints itself (see ops.urls) before any other
+The first also answers the operational endpoints itself (see ops.urls) before any other
 middleware runs: load balancers, kubelets and Prometheus call them by pod address over plain
 HTTP, without cookies or tokens, and must get the same answer whatever the host-name check,
 SSL redirect, CSRF, authentication or rate limits would say.
@@ -13,15 +13,19 @@ import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.exception import response_for_exception
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver, get_urlconf, resolve
 
+from mcp_index_common.input import url_text_problem
 from ops import logs, metrics
+from ops.http import is_api_path, problem_response
 
 access_log = logging.getLogger("mcp_index.access")
 
@@ -123,3 +127,52 @@ class RequestContextMiddleware:
         if forwarded:
             fields["forwarded_for"] = forwarded[:_HEADER_MAX]
         access_log.log(level, "request", extra=fields)
+
+
+def _url_problem(request: HttpRequest) -> tuple[str, str] | None:
+    """(location, reason) of the first unacceptable part of the URL, or None."""
+    # Django decodes the path itself; bytes that are not UTF-8 (an encoded surrogate) stay
+    # percent-encoded there, harmless text. The query string is still raw: decoded here.
+    problem = url_text_problem(request.path)
+    if problem:
+        return "path", problem
+    query = request.META.get("QUERY_STRING", "")
+    for pair in query.split("&") if query else ():
+        key, _, value = pair.partition("=")
+        try:
+            key_text = unquote_to_bytes(key.replace("+", " ")).decode("utf-8")
+            value_text = unquote_to_bytes(value.replace("+", " ")).decode("utf-8")
+        except UnicodeError:
+            return f"query {_shown(key)}", "is not UTF-8"
+        problem = url_text_problem(key_text) or url_text_problem(value_text)
+        if problem:
+            return f"query {_shown(key)}", problem
+    return None
+
+
+def _shown(raw_key: str) -> str:
+    """A query parameter name as it may appear in a message (still percent-encoded)."""
+    return repr(raw_key[:40]) if url_text_problem(raw_key) else raw_key[:40]
+
+
+class InputBoundaryMiddleware:
+    """400 for a URL whose path or query holds NUL, a lone surrogate or a control character.
+
+    Nothing below (views, caches, rate limits, the database) ever sees such a URL: API
+    paths answer problem+json, pages the site's 400 page (config.urls handler400).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        found = _url_problem(request)
+        if found is None:
+            return self.get_response(request)
+        location, reason = found
+        message = f"The URL {location} {reason}"
+        if is_api_path(request.path):
+            return problem_response(400, message, [{"message": reason, "location": location}])
+        handler: Callable[..., HttpResponseBase] = (
+            get_resolver(get_urlconf()).resolve_error_handler(400))
+        return handler(request, exception=SuspiciousOperation(message))

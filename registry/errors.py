@@ -59,3 +59,15 @@ class IdempotencyKeyReused(RegistryError):
 
     status = 422
     title = "Unprocessable Entity"
+
+
+class InvalidInput(RegistryError):
+    """A value the database cannot hold: too long for its column, NUL, a lone surrogate (422)."""
+
+    status = 422
+    title = "Unprocessable Entity"
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.errors = [{"message": message, "location": location}]  # type: ignore[list-item]

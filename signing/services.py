@@ -23,7 +23,8 @@ from mcp_index_common.verification import (
     Trust,
     attestation_check,
 )
-from registry.errors import RegistryError
+from registry.errors import Conflict, InvalidInput, RegistryError
+from registry.limits import check_columns, check_instance
 from registry.models import ServerVersion
 from registry.services import audit_record
 from signing import tasks, verifying
@@ -101,6 +102,14 @@ def attestation_submit(
     )
     if precheck.state == FAILED:
         raise AttestationRejected(f"attestation rejected: {precheck.reason}")
+    statement = precheck.statement
+    try:  # the statement's fields come from the submitter: bounded like any input
+        check_columns(Attestation, {"kind": kind, "submitted_by": submitted_by,
+                                    "content": content.decode("utf-8", "surrogatepass"),
+                                    "predicate_type": statement.predicate_type if statement else "",
+                                    "verdict": (statement.verdict or "") if statement else ""})
+    except InvalidInput as exc:
+        raise AttestationRejected(f"attestation rejected: {exc.message}") from exc
     content_sha256 = hashlib.sha256(content).hexdigest()
     existing = Attestation.objects.filter(version=version, content_sha256=content_sha256).first()
     if existing is not None:
@@ -229,6 +238,7 @@ def principal_save(*, principal: Principal, actor: str) -> Principal:
     re-verify, but the versions it vouched for are re-evaluated. Display name: nothing.
     """
     principal_validate(principal)
+    check_instance(principal)
     verifying.trust_lock()
     before = Principal.objects.filter(pk=principal.pk).first() if principal.pk else None
     principal.save()
@@ -279,6 +289,7 @@ def trust_root_save(*, root: TrustRoot, actor: str) -> TrustRoot:
     """Create or change a trust root (validated); when its document or activity changed,
     re-verify what its principals signed now, and look for new matches in the background."""
     trust_root_validate(root)
+    check_instance(root)
     verifying.trust_lock()
     before = TrustRoot.objects.filter(pk=root.pk).first() if root.pk else None
     root.save()
@@ -307,6 +318,7 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
         raise InvalidTrustConfig("predicate_types must be a non-empty list of strings")
     if not isinstance(policy.verdicts, list) or not all(isinstance(v, str) for v in policy.verdicts):
         raise InvalidTrustConfig("verdicts must be a list of strings")
+    check_instance(policy)
     created = policy.pk is None
     policy.save()
     if principals is not None:
@@ -325,8 +337,12 @@ def policy_save(*, policy: TrustPolicy, principals: Iterable[Principal] | None, 
 
 @transaction.atomic
 def trust_root_delete(*, root: TrustRoot, actor: str) -> None:
-    """Remove a trust root no principal uses (PROTECT). Nothing to re-verify: only roots
-    with principals take part in verification (signing.selectors.trust_current)."""
+    """Remove a trust root no principal uses (PROTECT, refused with 409). Nothing to
+    re-verify: only roots with principals take part in verification (signing.selectors.trust_current)."""
+    in_use = sorted(root.principals.values_list("slug", flat=True))
+    if in_use:
+        raise Conflict(f"trust root {root.slug} is used by principals {', '.join(in_use)}; "
+                       "remove them or move them to another root first")
     audit_record(actor=actor, action="signing.trust_root.deleted", target=root.slug, data={"kind": root.kind})
     root.delete()
 

@@ -8,6 +8,7 @@ from django import forms
 
 from curation.models import Action, CatalogRule
 from curation.rules import RuleSpec
+from curation.services.catalogs import MAX_RULES
 from web.selectors import REGISTRY_TYPES, TRANSPORTS
 
 RULE_TEXT_FIELDS = ("name_pattern", "namespace", "source", "repository_host", "trust_policy", "note")
@@ -62,7 +63,33 @@ class RuleForm(forms.Form):
         return rule
 
 
-RuleFormSet = forms.formset_factory(RuleForm, extra=1, max_num=500, can_delete=True)
+class CappedRuleFormSet(forms.BaseFormSet):
+    """A POST claiming more rules than a catalog holds builds no forms at all.
+
+    Django would otherwise build, validate and render up to max_num + 1,000 forms for any
+    TOTAL_FORMS a client sends (100,000 held a worker for 30 s); the page says why instead.
+    """
+
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_many_forms": "A catalog holds at most %(num)d rules; this form sent more. "
+                          "Reload the rules editor and try again.",
+    }
+
+    def total_form_count(self) -> int:
+        if self.is_bound and self._claims_too_many():
+            return 0
+        return int(super().total_form_count())
+
+    def _claims_too_many(self) -> bool:
+        management = self.management_form
+        return bool(management.is_valid()
+                    and management.cleaned_data["TOTAL_FORMS"] > self.absolute_max)
+
+
+RuleFormSet = forms.formset_factory(RuleForm, formset=CappedRuleFormSet, extra=1,
+                                    max_num=MAX_RULES, absolute_max=MAX_RULES, validate_max=True,
+                                    can_delete=True)
 
 
 def rule_initial(rule: CatalogRule) -> dict[str, Any]:

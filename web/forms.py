@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from registry.models import Status
+from registry.services.tokens import MAX_PATTERNS, PATTERN_MAX
 from web import curation, trust
 from web.selectors import REGISTRY_TYPES, SORTS, TRANSPORTS, Filters
 
@@ -82,6 +83,8 @@ class TokenForm(forms.Form):
         patterns = [line for line in lines if line]
         if not patterns:
             raise forms.ValidationError("Give at least one name pattern.")
-        if any(len(p) > 200 or " " in p for p in patterns):
+        if len(patterns) > MAX_PATTERNS:
+            raise forms.ValidationError(f"Give at most {MAX_PATTERNS} name patterns.")
+        if any(len(p) > PATTERN_MAX or " " in p for p in patterns):
             raise forms.ValidationError("Patterns are names or prefixes ending in *, without spaces.")
         return patterns

@@ -24,6 +24,7 @@ from curation.services.membership import catalog_rebuild
 from curation.tasks import enqueue_rebuild
 from ops import generations
 from registry.errors import NotFound, RegistryError
+from registry.limits import check_columns, check_string_list
 from registry.models import ServerVersion
 from registry.services import audit_record
 
@@ -34,6 +35,10 @@ CATALOG_FIELDS = {"title", "description", "public", "sources", "default_action",
 MEMBERSHIP_FIELDS = {"sources", "default_action", "review_mode", "trust_policy"}
 RULE_FIELDS = {"action", "name_pattern", "namespace", "source", "registry_type", "transport",
                "kind", "repository_host", "status", "schema_valid", "trust_policy", "note"}
+DESCRIPTION_MAX = 5000  # characters of a catalog description
+NOTES_MAX = 5000  # characters of an overlay's notes and install notes
+MAX_SOURCES = 100  # origins a catalog draws from ('local' and upstream names)
+MAX_RULES = 500  # rules per catalog
 
 
 def catalog_slug_check(slug: str) -> None:
@@ -59,6 +64,9 @@ def catalog_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
     for key, value in fields.items():
         if not checks[key](value):
             raise RegistryError(f"invalid value for {key}: {value!r}")
+    if "sources" in fields:
+        check_string_list(fields["sources"], field="sources", max_items=MAX_SOURCES, max_length=200)
+    check_columns(Catalog, fields, limits={"description": DESCRIPTION_MAX})
     return fields
 
 
@@ -113,14 +121,15 @@ def catalog_rule_clean(raw: Any, position: int) -> CatalogRule:
         value = raw.get(key, "")
         if not isinstance(value, str) or len(value) > 200:
             raise RegistryError(f"rule {position}: {key} must be a string")
+    check_columns(CatalogRule, raw, prefix=f"rules[{position}].")
     return CatalogRule(position=position, **raw)
 
 
 @transaction.atomic
 def catalog_rules_replace(*, catalog: Catalog, rules: list[Any], actor: str) -> list[CatalogRule]:
     """Replace the ordered rule list (first match wins) and rebuild after commit."""
-    if not isinstance(rules, list) or len(rules) > 500:
-        raise RegistryError("rules must be a list of at most 500 rules")
+    if not isinstance(rules, list) or len(rules) > MAX_RULES:
+        raise RegistryError(f"rules must be a list of at most {MAX_RULES} rules")
     cleaned = [catalog_rule_clean(raw, i) for i, raw in enumerate(rules)]
     catalog.rules.all().delete()
     for rule in cleaned:
@@ -135,6 +144,7 @@ def catalog_rules_replace(*, catalog: Catalog, rules: list[Any], actor: str) -> 
 
 def catalog_pin_check(*, name: str, version: str) -> None:
     """A pin must name an existing version (NotFound otherwise)."""
+    check_columns(CatalogPin, {"name": name, "version": version})
     if not ServerVersion.objects.filter(name=name, version=version).exists():
         raise NotFound(f"{name} has no version {version}")
 
@@ -170,6 +180,8 @@ def catalog_overlay_set(*, catalog: Catalog, name: str, tags: list[str], notes: 
                         featured: bool, install_notes: str, actor: str) -> CatalogOverlay:
     """Annotate a server in a catalog; its entries' catalog timestamps move so mirrors see it."""
     overlay_tags_clean(tags)
+    check_columns(CatalogOverlay, {"name": name, "notes": notes, "install_notes": install_notes},
+                  limits={"notes": NOTES_MAX, "install_notes": NOTES_MAX})
     overlay, _ = CatalogOverlay.objects.update_or_create(
         catalog=catalog, name=name,
         defaults={"tags": tags, "notes": notes, "featured": featured,
@@ -187,6 +199,7 @@ def catalog_overlay_set(*, catalog: Catalog, name: str, tags: list[str], notes: 
 def review_decide(*, catalog: Catalog, name: str, version: str | None, approve: bool,
                   reason: str, include_future: bool, actor: str) -> list[ReviewDecision]:
     """Approve or reject a version, or a whole server (optionally its future versions too)."""
+    check_columns(ReviewDecision, {"name": name, "version": version or "", "decided_by": actor})
     entries = CatalogEntry.objects.filter(catalog=catalog, name=name)
     if version is not None and not entries.filter(version=version).exists():
         raise NotFound(f"{name} {version} is not a candidate of catalog {catalog.slug}")

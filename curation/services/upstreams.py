@@ -10,11 +10,14 @@ from django.db import transaction
 
 from curation.models import ReservedNamespace, Upstream
 from registry.errors import RegistryError
+from registry.limits import check_columns, check_string_list
 from registry.services import audit_record
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 UPSTREAM_FIELDS = {"base_url", "auth_header", "include_patterns", "exclude_patterns",
                    "interval_minutes", "priority", "enabled", "overlap_seconds", "page_size"}
+AUTH_HEADER_MAX = 4096  # characters: a header value, not a document
+MAX_PATTERNS = 1000  # name globs per list; each at most a server name's length
 
 
 def upstream_name_check(name: str) -> None:
@@ -49,6 +52,10 @@ def upstream_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
     if "auth_header" in out and (not isinstance(out["auth_header"], str)
                                  or "\n" in out["auth_header"] or "\r" in out["auth_header"]):
         raise RegistryError("auth_header must be a single-line string")
+    for key in ("include_patterns", "exclude_patterns"):
+        if key in out:
+            check_string_list(out[key], field=key, max_items=MAX_PATTERNS, max_length=200)
+    check_columns(Upstream, out, limits={"auth_header": AUTH_HEADER_MAX})
     return out
 
 

@@ -8,10 +8,10 @@ every run; here each becomes a rejection with a reason, found before a statement
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
+from mcp_index_common import input as boundary
 from registry.models import RemoteUrl, ServerVersion
 from registry.services import PreparedEntry
 
@@ -36,46 +36,18 @@ def placeholder(reason: str) -> dict[str, str]:
 def entry_problem(entry: Any) -> str | None:
     """Why a raw upstream entry cannot be stored at all, or None.
 
-    Walks keys and values without recursion (an entry may be nested arbitrarily deep).
+    The input boundary every request body passes (mcp_index_common.input), walked without
+    recursion; integers of any size are kept, as the upstream serves them.
     """
     if isinstance(entry, dict) and isinstance(entry.get(_UNPARSED), str):
         return f"entry is {entry[_UNPARSED]}"
-    stack: list[tuple[Any, str, int]] = [(entry, "entry", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, str):
-            problem = text_problem(value)
-            if problem:
-                return f"{path} {problem}"
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                return f"{path} is not a finite number"
-        elif isinstance(value, dict | list):
-            if depth >= MAX_DEPTH:
-                return f"{path} is nested more than {MAX_DEPTH} deep"
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str):
-                    problem = text_problem(key)
-                    if problem:
-                        return f"a key in {path} {problem}"
-                    child = f"{path}.{printable(key, 40)}"
-                else:
-                    child = f"{path}[{key}]"
-                stack.append((item, child, depth + 1))
-    return None
+    problem = boundary.value_problem(entry, max_depth=MAX_DEPTH, max_int=None, location="entry")
+    return str(problem) if problem is not None else None
 
 
 def text_problem(text: str) -> str | None:
     """Why a string cannot be stored in PostgreSQL text or jsonb, or None."""
-    if "\x00" in text:
-        return "contains a NUL character"
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return "contains a lone surrogate"
-    return None
+    return boundary.text_problem(text)
 
 
 def prepared_problem(prepared: PreparedEntry) -> str | None:

@@ -1,4 +1,4 @@
-"""`init` and `keygen`: preparing a server.json and a namespace-proof key on the laptop."""
+"""`init` and `keygen`: preparing a server.json, a namespace-proof key or a signing key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from mcp_index_cli import keys, output
 from mcp_index_cli.context import Context
-from mcp_index_cli.errors import EXIT_FAILURE, CliError
+from mcp_index_cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from mcp_index_cli.manifest import validate_local
 from mcp_index_cli.project import draft_manifest
 
@@ -31,14 +31,19 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     init.set_defaults(func=run_init)
 
     keygen = sub.add_parser(
-        "keygen", parents=parents, help="generate a key for `login http` / `login dns`",
-        description="Generate a signing key and print the DNS TXT record and the "
-        f"https://DOMAIN{WELL_KNOWN_PATH} line that publish its public half.")
-    keygen.add_argument("--algorithm", choices=keys.ALGORITHMS, default=keys.ED25519,
-                        help="key type (default: ed25519)")
+        "keygen", parents=parents,
+        help="generate a key for `login http` / `login dns`, or (--signing) for `sign --key`",
+        description="Generate a login key and print the DNS TXT record and the "
+        f"https://DOMAIN{WELL_KNOWN_PATH} line that publish its public half. With --signing, "
+        "generate an attestation signing key instead: a PEM private key for `mcp-index sign "
+        "--key`, its public key (PEM) and the keyid the registry computes for it.")
+    keygen.add_argument("--signing", action="store_true",
+                        help="make a PEM key for signing attestations, not a login key")
+    keygen.add_argument("--algorithm", choices=keys.SIGNING_ALGORITHMS, default=keys.ED25519,
+                        help="key type (default: ed25519; ecdsap256 only with --signing)")
     keygen.add_argument("--out", type=Path, metavar="FILE",
-                        help="write the private key (hex) to FILE with mode 0600 instead of "
-                        "printing it")
+                        help="write the private key to FILE with mode 0600 instead of printing "
+                        "it (hex; PEM with --signing, plus the public key in FILE.pub)")
     keygen.add_argument("--domain", help="your domain, to print the exact places to publish")
     keygen.set_defaults(func=run_keygen)
 
@@ -72,20 +77,30 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _write_private(path: Path, key_hex: str) -> None:
+def _write_new(path: Path, text: str, mode: int = 0o600) -> None:
+    """Create `path` with `mode`; never overwrite (a key file lost is a key lost)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError as exc:
         raise CliError(f"{path} already exists; not overwriting a key") from exc
     except OSError as exc:
         raise CliError(f"cannot create {path}: {exc.strerror}") from exc
     with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key_hex + "\n")
-    os.chmod(path, 0o600)
+        handle.write(text)
+    os.chmod(path, mode)
+
+
+def _write_private(path: Path, key_hex: str) -> None:
+    _write_new(path, key_hex + "\n")
 
 
 def run_keygen(args: argparse.Namespace, ctx: Context) -> int:
     """Generate a key; print (or save) the private half and the public key record."""
+    if args.signing:
+        return run_signing_keygen(args, ctx)
+    if args.algorithm not in keys.ALGORITHMS:
+        raise CliError(f"{args.algorithm} is only for signing keys (--signing); login keys "
+                       f"are {' or '.join(keys.ALGORITHMS)}", code=EXIT_USAGE)
     key = keys.generate(args.algorithm)
     record = key.key_record()
     if args.out:
@@ -119,4 +134,43 @@ def run_keygen(args: argparse.Namespace, ctx: Context) -> int:
     output.say()
     output.say(f"Then: mcp-index login dns|http --domain {domain or '<your-domain>'} "
                f"{login_key}")
+    return 0
+
+
+def run_signing_keygen(args: argparse.Namespace, ctx: Context) -> int:
+    """Generate an attestation key; save (or print) its PEM, print the public key and keyid."""
+    if args.domain:
+        raise CliError("--domain is for login keys; a signing key is registered as a "
+                       "principal instead", code=EXIT_USAGE)
+    key = keys.generate_attestation_key(args.algorithm)
+    public_file = Path(f"{args.out}.pub") if args.out else None
+    if public_file is not None:
+        if public_file.exists():
+            raise CliError(f"{public_file} already exists; not overwriting a key")
+        _write_new(args.out, key.private_pem())
+        _write_new(public_file, key.public_pem(), 0o644)
+    if ctx.json:
+        result: dict[str, Any] = {"purpose": "signing", "algorithm": key.algorithm,
+                                  "keyid": key.keyid(), "public_key": key.public_pem()}
+        if args.out:
+            result.update(private_key_file=str(args.out), public_key_file=str(public_file))
+        else:
+            result["private_key"] = key.private_pem()
+        output.emit_json(result)
+        return 0
+    if args.out:
+        output.say(f"Signing key ({key.algorithm}) written to {args.out} (mode 0600). "
+                   "Keep it secret.")
+        output.say(f"Public key written to {public_file}:")
+    else:
+        output.say(f"Signing key ({key.algorithm}, PEM). Keep it secret:")
+        output.say(key.private_pem().rstrip("\n"))
+        output.say()
+        output.say("Public key:")
+    output.say(key.public_pem().rstrip("\n"))
+    output.say(f"keyid: {key.keyid()}")
+    output.say()
+    output.say("Register it as a principal (an administrator token is needed):")
+    output.say(f"  mcp-index principals add <id> --public-key {public_file or '<public key file>'}")
+    output.say(f"Then sign: mcp-index sign NAME VERSION --key {args.out or '<private key file>'}")
     return 0

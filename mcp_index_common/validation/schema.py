@@ -8,8 +8,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator
 
+from mcp_index_common.validation.formats import format_checker
 from mcp_index_common.validation.result import ERROR, SCHEMA, SEMANTIC, WARNING, Issue, path_of
 
 CURRENT_SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
@@ -51,7 +52,7 @@ def schema_label(schema_url: str) -> str | None:
 
 @lru_cache(maxsize=16)
 def _validator(label: str) -> Draft7Validator:
-    return Draft7Validator(_schemas()[label], format_checker=FormatChecker())
+    return Draft7Validator(_schemas()[label], format_checker=format_checker())
 
 
 def check_schema(document: dict[str, Any]) -> list[Issue]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from django.core.validators import RegexValidator
 from django.http import HttpResponse
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -38,9 +39,10 @@ class OidcTokenSerializer(serializers.Serializer):
 
 
 class GitHubTokenSerializer(serializers.Serializer):
-    """`{"github_token"}`."""
+    """`{"github_token"}`: printable ASCII (it is sent on as an HTTP header)."""
 
-    github_token = serializers.CharField(max_length=1024)
+    github_token = serializers.CharField(max_length=1024, validators=[RegexValidator(
+        r"^[\x21-\x7e]+\Z", "github_token must be printable ASCII without spaces")])
 
 
 class ProofLoginView(RegistryView):

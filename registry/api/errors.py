@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler
 
 # The problem+json builder lives in ops, whose middleware answers API paths too.
 from ops.http import problem_response
+from ops.parsers import BodyRefused
 from registry.errors import InvalidManifest, RegistryError
 
 
@@ -49,6 +50,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRe
         return registry_error_response(exc)
     if isinstance(exc, Problem):
         return problem_response(exc.status_code, exc.problem_detail, exc.errors)
+    if isinstance(exc, BodyRefused):
+        return problem_response(400, f"Request body refused: {exc.location} {exc.reason}",
+                                [{"message": exc.reason, "location": exc.location}])
     if isinstance(exc, exceptions.ParseError):
         return problem_response(400, f"Malformed JSON body: {exc.detail}")
     if isinstance(exc, exceptions.UnsupportedMediaType):

@@ -15,6 +15,7 @@ from registry.api.render import json_response, rfc3339
 from registry.api.views import RegistryView, _json_object
 from registry.auth.permissions import EDIT, PUBLISH, pattern_covers, patterns_for
 from registry.models import ApiToken
+from registry.services.tokens import MAX_PATTERNS, PATTERN_MAX
 
 MAX_TOKEN_DAYS = 366
 
@@ -71,8 +72,13 @@ class TokensView(RegistryView):
         if (not isinstance(patterns, list) or not patterns
                 or not all(isinstance(p, str) and p.strip() for p in patterns)):
             raise Problem(422, "patterns must be a non-empty list of name patterns")
+        if len(patterns) > MAX_PATTERNS or any(len(p) > PATTERN_MAX for p in patterns):
+            raise Problem(422, f"patterns: at most {MAX_PATTERNS} name patterns of at most "
+                          f"{PATTERN_MAX} characters each")
         days = body.get("expires_in_days")
-        if days is not None and (not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS):
+        # bool is an int in Python: `true` must not read as 1 day.
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int)
+                                 or not 1 <= days <= MAX_TOKEN_DAYS):
             raise Problem(422, f"expires_in_days must be an integer from 1 to {MAX_TOKEN_DAYS}")
         granted = patterns_for(caller.permissions, PUBLISH)
         outside = [p for p in patterns if not any(pattern_covers(g, p) for g in granted)]

@@ -10,15 +10,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mcp_index_common.input import value_problem
 from mcp_index_common.validation import validate_manifest
 from registry.errors import (
     Conflict,
     IdempotencyKeyReused,
+    InvalidInput,
     InvalidManifest,
     NotFound,
     PublishRefused,
     RegistryError,
 )
+from registry.limits import check_columns
 from registry.manifest import OFFICIAL_META_KEY, PUBLISHER_META_KEY, namespace_of, remote_urls_of
 from registry.models import LOCAL_ORIGIN, IdempotencyRecord, RemoteUrl, ServerVersion, Status
 from registry.ownership import OwnershipError, check_ownership
@@ -42,12 +45,33 @@ def _reserved_meta_issues(document: dict[str, Any]) -> list[str]:
             or (key.startswith("io.modelcontextprotocol.registry/") and key != PUBLISHER_META_KEY)]
 
 
+# RemoteUrl.url is indexed: with multibyte characters 2,000 characters could overflow a
+# b-tree row, so the limit is in bytes.
+REMOTE_URL_MAX_BYTES = 2000
+
+
+def _check_storable(document: dict[str, Any]) -> None:
+    """InvalidInput (422) for what a valid manifest may still hold that cannot be stored:
+    numbers RFC 8785 cannot canonicalise, NUL, lone surrogates, values over their column."""
+    problem = value_problem(document, location="")
+    if problem is not None:
+        raise InvalidInput(f"Failed to publish server: {problem}", location=problem.location)
+    check_columns(ServerVersion, {key: document.get(key) for key in ("name", "version", "title")})
+    remotes = document.get("remotes")
+    for i, remote in enumerate(remotes if isinstance(remotes, list) else []):
+        url = remote.get("url") if isinstance(remote, dict) else None
+        if isinstance(url, str) and len(url.encode()) > REMOTE_URL_MAX_BYTES:
+            raise InvalidInput(f"Failed to publish server: remotes[{i}].url is longer than "
+                               f"{REMOTE_URL_MAX_BYTES} bytes", location=f"remotes[{i}].url")
+
+
 def validate_for_publish(document: Any) -> dict[str, Any]:
     """Full validation plus our publish-only rules; raises InvalidManifest (422)."""
     result = validate_manifest(document)
     if not result.valid:
         raise InvalidManifest("Failed to publish server, invalid schema: call /validate for "
                               "details", result)
+    _check_storable(document)
     reserved = _reserved_meta_issues(document)
     if reserved:
         raise PublishRefused("Failed to publish server", errors=[

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.errors import NotFound, RegistryError
+from registry.limits import check_columns
 from registry.manifest import remote_urls_of
 from registry.models import ServerVersion, Status
 from registry.services.audit import audit_record
@@ -24,6 +25,7 @@ def _validate_status(status: str, message: str | None) -> str:
         raise RegistryError(f"Invalid status: {status}. Must be one of: active, deprecated, deleted")
     if status == Status.ACTIVE and message:
         raise RegistryError("statusMessage cannot be provided when setting status to active")
+    check_columns(ServerVersion, {"status_message": message or ""})
     return message or ""
 
 

@@ -13,10 +13,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.errors import RegistryError
+from registry.limits import check_columns, check_string_list
 from registry.models import ApiToken
 from registry.services.audit import audit_record
 
 TOKEN_PREFIX = "mcpi_"
+MAX_PATTERNS = 100  # name patterns per token (20,000 were accepted)
+PATTERN_MAX = 200  # characters: a server name's length
+
+
+def _check_token_columns(values: dict[str, Any]) -> None:
+    for key in ("patterns", "scopes"):
+        if key in values:
+            check_string_list(values[key], field=key, max_items=MAX_PATTERNS,
+                              max_length=PATTERN_MAX)
+    check_columns(ApiToken, values)
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ def token_create(*, name: str, patterns: Iterable[str], actor: str, owner: Any =
     patterns = [p.strip() for p in patterns if p and p.strip()]
     if not patterns and not scopes:
         raise RegistryError("a token needs at least one name pattern or scope")
+    _check_token_columns({"name": name, "patterns": patterns, "scopes": list(scopes),
+                          "created_by": actor})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     token = ApiToken.objects.create(
@@ -90,6 +103,7 @@ def token_update(*, token: ApiToken, fields: dict[str, Any], actor: str) -> ApiT
     scopes = list(fields.get("scopes", token.scopes))
     if not patterns and not scopes:
         raise RegistryError("a token needs at least one name pattern or scope")
+    _check_token_columns({k: v for k, v in fields.items() if k != "owner"})
     for key, value in fields.items():
         setattr(token, key, value)
     token.save(update_fields=sorted(fields))

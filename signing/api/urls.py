@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from registry.api.urls import NAME, VERSION
-from signing.api import views
+from signing.api import trust_config, views
 
 urlpatterns = [
     re_path(
@@ -11,8 +11,11 @@ urlpatterns = [
         views.AttestationsView.as_view(),
         name="attestations",
     ),
-    path("principals", views.PrincipalsView.as_view(), name="principals"),
-    path("policies", views.PoliciesView.as_view(), name="policies"),
-    path("policies/<slug:slug>", views.PolicyView.as_view(), name="policy"),
+    path("principals", trust_config.PrincipalsView.as_view(), name="principals"),
+    path("principals/<slug:slug>", trust_config.PrincipalView.as_view(), name="principal"),
+    path("trust-roots", trust_config.TrustRootsView.as_view(), name="trust-roots"),
+    path("trust-roots/<slug:slug>", trust_config.TrustRootView.as_view(), name="trust-root"),
+    path("policies", trust_config.PoliciesView.as_view(), name="policies"),
+    path("policies/<slug:slug>", trust_config.PolicyView.as_view(), name="policy"),
     path("policies/<slug:slug>/evaluate", views.PolicyEvaluateView.as_view(), name="policy-evaluate"),
 ]

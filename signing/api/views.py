@@ -1,4 +1,7 @@
-"""Signing endpoints under /v0.1/x/<namespace>/: attestations, principals, policies."""
+"""Signing endpoints under /v0.1/x/<namespace>/: attestations and policy evaluation.
+
+Principals, trust roots and policies themselves are in `signing.api.trust_config`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from registry.api.errors import Problem
 from registry.api.render import json_response, rfc3339
 from registry.api.views import RegistryView
 from signing import selectors, services
-from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
+from signing.models import Attestation, TrustPolicy
 
 # The body is {"kind", "content"}; allow some room around the content cap for the wrapper.
 BODY_OVERHEAD = 1024
@@ -101,68 +104,6 @@ class AttestationsView(RegistryView):
         return _dumps(attestation_json(attestation), status=201 if result.created else 200)
 
 
-def principal_json(principal: Principal) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": principal.slug,
-        "displayName": principal.display_name,
-        "kind": principal.kind,
-        "expiresAt": rfc3339(principal.expires_at) if principal.expires_at else None,
-    }
-    if principal.kind == Principal.KEY:
-        body.update(publicKey=principal.public_key_pem, keyid=principal.keyid)
-    else:
-        body["sigstore"] = {
-            "issuer": principal.oidc_issuer,
-            "subject": principal.subject,
-            "pattern": principal.subject_is_pattern,
-            "trustRoot": principal.trust_root.slug if principal.trust_root else None,
-        }
-    return body
-
-
-def _trust_root_json(root: TrustRoot) -> Any:
-    return "production" if root.kind == TrustRoot.PRODUCTION else json.loads(root.trusted_root_json)
-
-
-def policy_json(policy: TrustPolicy) -> dict[str, Any]:
-    """A policy in the same format `mcp-index verify --policy` reads (roots inline)."""
-    principals = list(policy.principals.all())
-    roots = {
-        p.trust_root.slug: _trust_root_json(p.trust_root) for p in principals if p.trust_root is not None
-    }
-    return {
-        "id": policy.slug,
-        "title": policy.title,
-        "threshold": policy.threshold,
-        "predicateTypes": policy.predicate_types,
-        "verdicts": policy.verdicts,
-        "trustRoots": roots,
-        "principals": [principal_json(p) for p in principals],
-    }
-
-
-def _policies() -> Any:
-    return TrustPolicy.objects.prefetch_related("principals__trust_root").order_by("slug")
-
-
-class PoliciesView(RegistryView):
-    """GET every trust policy."""
-
-    def get(self, request: Request) -> HttpResponse:
-        items = [policy_json(p) for p in _policies()]
-        return _dumps({"policies": items, "metadata": {"count": len(items)}})
-
-
-class PolicyView(RegistryView):
-    """GET one trust policy, ready to save as a local policy file."""
-
-    def get(self, request: Request, slug: str) -> HttpResponse:
-        policy = _policies().filter(slug=slug).first()
-        if policy is None:
-            raise Problem(404, "Policy not found")
-        return _dumps(policy_json(policy))
-
-
 def result_json(result: PolicyResult) -> dict[str, Any]:
     return {
         "satisfied": result.satisfied,
@@ -195,11 +136,3 @@ class PolicyEvaluateView(RegistryView):
                 **result_json(result),
             }
         )
-
-
-class PrincipalsView(RegistryView):
-    """GET every principal (identities and public keys are public information)."""
-
-    def get(self, request: Request) -> HttpResponse:
-        items = [principal_json(p) for p in Principal.objects.select_related("trust_root").order_by("slug")]
-        return _dumps({"principals": items, "metadata": {"count": len(items)}})

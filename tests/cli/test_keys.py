@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from mcp_index_common import dsse
+
 RECORD = re.compile(r"^v=MCPv1; k=(ed25519|ecdsap384); p=([A-Za-z0-9+/]+=*)$", re.MULTILINE)
 PUBLIC_SIZE = {"ed25519": 32, "ecdsap384": 49}
 SIGNATURE_SIZE = {"ed25519": 64, "ecdsap384": 96}
@@ -124,3 +126,66 @@ def test_bad_proof_inputs_are_usage_errors_and_send_nothing(cli, fake, args, rea
     assert result.code == 2
     assert reason in result.err
     assert fake.requests == []
+
+
+# --- keygen --signing: a PEM key for `sign --key`, and the keyid the registry will compute ---
+
+SIGNING_CURVES = {"ed25519": None, "ecdsap256": "secp256r1", "ecdsap384": "secp384r1"}
+PEM_PUBLIC = re.compile(r"-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n")
+
+
+@pytest.mark.parametrize("algorithm", sorted(SIGNING_CURVES))
+def test_keygen_signing_writes_a_pem_key_that_sign_accepts(cli, tmp_path, algorithm):
+    key_file = tmp_path / "reviewer.pem"
+    generated = cli("keygen", "--signing", "--algorithm", algorithm, "--out", str(key_file))
+    assert generated.code == 0, generated.err
+    assert os.stat(key_file).st_mode & 0o777 == 0o600
+    private = dsse.private_key_load(key_file.read_bytes())  # what `sign --key` loads
+    curve = SIGNING_CURVES[algorithm]
+    assert (getattr(private, "curve", None) and private.curve.name) == (curve or None)
+    assert "PRIVATE KEY" not in generated.out
+    public_pem = dsse.public_key_pem(private)
+    assert public_pem in generated.out
+    assert (tmp_path / "reviewer.pem.pub").read_text() == public_pem
+    # the keyid as the registry computes it when the key is registered as a principal
+    assert f"keyid: {dsse.public_key_load(public_pem).keyid}" in generated.out
+    assert "mcp-index principals add" in generated.out
+
+    signed = cli("sign", "io.github.acme/db", "1.0.0", "--sha256", "ab" * 32,
+                 "--key", str(key_file))
+    assert signed.code == 0, signed.err
+    envelope = dsse.envelope_parse(json.loads(signed.out)["content"])
+    check = dsse.envelope_verify(envelope, [dsse.public_key_load(public_pem)])
+    assert check.ok, check.reason
+
+
+def test_keygen_signing_json_without_out_prints_the_private_pem(cli):
+    generated = cli("--json", "keygen", "--signing")
+    assert generated.code == 0, generated.err
+    data = json.loads(generated.out)
+    assert set(data) == {"purpose", "algorithm", "keyid", "public_key", "private_key"}
+    assert (data["purpose"], data["algorithm"]) == ("signing", "ed25519")
+    private = dsse.private_key_load(data["private_key"].encode())
+    assert data["public_key"] == dsse.public_key_pem(private)
+    assert PEM_PUBLIC.fullmatch(data["public_key"])
+    assert data["keyid"] == dsse.key_id(private.public_key())
+
+
+def test_keygen_signing_never_overwrites_either_file(cli, tmp_path):
+    key_file = tmp_path / "k.pem"
+    (tmp_path / "k.pem.pub").write_text("precious\n")
+    result = cli("keygen", "--signing", "--out", str(key_file))
+    assert result.code == 1
+    assert "already exists" in result.err
+    assert not key_file.exists()
+    assert (tmp_path / "k.pem.pub").read_text() == "precious\n"
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--signing", "--domain", "example.com"], "--domain is for login keys"),
+    (["--algorithm", "ecdsap256"], "only for signing keys"),
+])
+def test_keygen_refuses_mixed_options(cli, args, reason):
+    result = cli("keygen", *args)
+    assert result.code == 2
+    assert reason in result.err

@@ -59,7 +59,8 @@ def test_main_imports_no_command_module_and_finds_them_all_through_entry_points(
     before, after = done.stdout.split()
     assert before == "none"
     assert after.split(",") == [f"mcp_index_cli.commands.{name}"
-                                for name in ("publishing", "session", "setup", "signing", "tokens")]
+                                for name in ("publishing", "session", "setup", "signing", "tokens",
+                                             "trust")]
 
 
 def test_console_script_runs_without_django_settings():
