@@ -82,6 +82,7 @@ def _expand(paths: dict[str, Any]) -> dict[str, Any]:
             operation = item.get(method)
             if operation is None:
                 continue
+            operation["responses"] = dict(sorted(operation["responses"].items()))
             for base in operation.pop("x-also-at", []):
                 if not path.startswith(STANDARD_BASE + "/"):
                     raise DocumentError(f"{method} {path}: x-also-at needs a {STANDARD_BASE} path")

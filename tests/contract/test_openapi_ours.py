@@ -27,14 +27,15 @@ from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
 from tests.fuzz.openapi_check import problems
 from tests.fuzz.seed import (
-    POLICY,
+    PRINCIPAL,
     PRIVATE_CATALOG,
-    PUBLIC_CATALOG,
     SERVER,
     SERVER_SETTINGS,
+    SPARE_TRUST_ROOT,
     UPSTREAM,
     Seeded,
     admin_token,
+    path_slug,
     seed,
 )
 from tests.support.manifests import manifest
@@ -226,8 +227,21 @@ REQUESTS: dict[str, Req] = {
     "listAttestations": Req(200, token=None),
     "submitAttestation": Req(201, body="envelope", token=None),
     "listPrincipals": Req(200, token=None),
+    "createPrincipal": Req(201, body="new-key-principal"),
+    "getPrincipal": Req(200, token=None),
+    "updatePrincipal": Req(200, body={"displayName": "Alice A.", "expiresAt": "2099-01-01T00:00:00Z"}),
+    "deletePrincipal": Req(204, path={"slug": "ci"}),
+    "listTrustRoots": Req(200, token=None),
+    "createTrustRoot": Req(201, body={"id": "other", "name": "Other", "kind": "production"}),
+    "getTrustRoot": Req(200, token=None),
+    "updateTrustRoot": Req(200, body={"name": "Sigstore public good", "active": True}),
+    "deleteTrustRoot": Req(204, path={"slug": SPARE_TRUST_ROOT}),
     "listPolicies": Req(200, token=None),
+    "createPolicy": Req(201, body={"id": "new-policy", "title": "New", "threshold": 1,
+                                   "principals": [PRINCIPAL]}),
     "getPolicy": Req(200, token=None),
+    "updatePolicy": Req(200, body={"title": "Renamed", "verdicts": []}),
+    "deletePolicy": Req(204),
     "evaluatePolicy": Req(200, query={"name": SERVER, "version": "1.0.0"}, token=None),
     "listUpstreams": Req(200),
     "createUpstream": Req(201, body={"name": "second", "base_url": "https://registry.example/v0.1"}),
@@ -277,6 +291,9 @@ ERRORS: list[tuple[str, str, Req]] = [
     ("POST", "/v0.1/x/io.mcpindex/upstreams", Req(409, body={"name": UPSTREAM, "base_url": "https://a.example"})),
     ("GET", "/v0.1/x/io.mcpindex/catalogs/{slug}", Req(400, path={"slug": "all"})),
     ("GET", "/v0.1/x/io.mcpindex/whoami", Req(401, token=None)),
+    ("DELETE", "/v0.1/x/io.mcpindex/trust-roots/{slug}", Req(409)),
+    ("POST", "/v0.1/x/io.mcpindex/principals", Req(422, body={"id": "x", "kind": "key", "nope": 1})),
+    ("POST", "/v0.1/x/io.mcpindex/policies", Req(403, body={"id": "x"}, token="publisher")),
 ]
 
 
@@ -302,9 +319,12 @@ def _tokens() -> dict[str | None, str | None]:
 def _send(client: Client, method: str, template: str, req: Req, seeded: Seeded) -> Any:
     values = {"serverName": SERVER, "version": "1.0.0", "name": UPSTREAM,
               "token_id": str(seeded.token_id),
-              "slug": POLICY if "/policies/" in template else PUBLIC_CATALOG, **req.path}
+              "slug": path_slug(template), **req.path}
     url = _PARAM.sub(lambda m: quote(values[m.group(0)[1:-1]], safe=""), template)
     body = req.body
+    if body == "new-key-principal":
+        body = {"id": "bob", "kind": "key", "displayName": "Bob",
+                "publicKey": dsse.public_key_pem(ed25519.Ed25519PrivateKey.generate())}
     if body == "envelope":
         body = {"kind": "dsse", "content": _envelope(ServerVersion.objects.get(name=SERVER,
                                                                               version="1.0.0"))}

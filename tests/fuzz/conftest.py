@@ -14,19 +14,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS
 from django.test import override_settings
+from django.test.utils import setup_databases, teardown_databases
 from pytest_django.live_server_helper import LiveServer
 
-from tests.fuzz.seed import SERVER_SETTINGS, Seeded, admin_token, empty_database
+from tests.fuzz.seed import SERVER_SETTINGS, Seeded, admin_token, empty_database, is_test_database
 from tests.fuzz.server import FuzzServer, loopback_getaddrinfo
 
 
 @pytest.fixture(scope="package")
-def fuzz_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[FuzzServer]:
+def fuzz_server(django_db_setup: None, django_db_blocker: Any,
+                django_db_keepdb: bool) -> Iterator[FuzzServer]:
     """The live server, its settings and loopback-only name resolution, for the package."""
     overrides = override_settings(**SERVER_SETTINGS)
     overrides.enable()
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+        # pytest-django makes the test database only when a collected test asks for one
+        # (a django_db mark, `db`); these tests do not (they need no test transaction).
+        created = None if is_test_database() else setup_databases(
+            verbosity=0, interactive=False, aliases={DEFAULT_DB_ALIAS}, keepdb=django_db_keepdb)
         patch.setattr(socket, "getaddrinfo", loopback_getaddrinfo)
         server = LiveServer("127.0.0.1")
         try:
@@ -34,6 +41,8 @@ def fuzz_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[FuzzS
         finally:
             server.stop()
             empty_database()
+            if created is not None:
+                teardown_databases(created, verbosity=0, keepdb=django_db_keepdb)
             overrides.disable()
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.db import connection, transaction
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from curation.models import Catalog, CatalogOverlay, CatalogPin, Upstream
 from curation.services.membership import catalog_rebuild
@@ -18,13 +19,16 @@ from registry.auth.jwt import issue_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission
 from registry.models import ServerVersion
 from signing import services as signing_services
-from signing.models import Principal, TrustPolicy
+from signing.models import Principal, TrustPolicy, TrustRoot
 from tests.support.manifests import manifest
 
 ACTOR = "fuzz:seed"
 SERVER = "io.github.acme/weather"  # the examples in apidocs/openapi/*.yaml name these
 POLICY = "two-signers"
 UPSTREAM = "official"
+PRINCIPAL = "alice"
+TRUST_ROOT = "public"  # used by the sigstore principal `ci`
+SPARE_TRUST_ROOT = "staging"  # used by nobody
 PUBLIC_CATALOG = "featured"
 PRIVATE_CATALOG = "private"
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard: nothing listens, connections are refused
@@ -54,6 +58,15 @@ class Seeded:
     versions: list[str] = field(default_factory=lambda: ["1.0.0", "1.1.0"])
 
 
+def path_slug(path: str) -> str:
+    """The seeded object a `{slug}` in `path` names (catalogs unless the path says otherwise)."""
+    for part, slug in (("/policies/", POLICY), ("/principals/", PRINCIPAL),
+                       ("/trust-roots/", TRUST_ROOT)):
+        if part in path:
+            return slug
+    return PUBLIC_CATALOG
+
+
 def admin_token() -> str:
     """A global admin JWT (publish and edit on `*`) that outlives the run."""
     perms = [Permission(PUBLISH, "*"), Permission(EDIT, "*")]
@@ -61,9 +74,18 @@ def admin_token() -> str:
                        ttl=24 * 3600).registry_token
 
 
+def is_test_database() -> bool:
+    """Is the default connection on a test database (what Django's test setup switches to)?"""
+    name, test = connection.settings_dict["NAME"], connection.settings_dict.get("TEST", {})
+    return bool(name == test["NAME"] if test.get("NAME") else name.startswith(TEST_DATABASE_PREFIX))
+
+
 def empty_database() -> None:
     """Delete every row the apps hold, fast: one transaction, constraint checks deferred to
-    its end (Django's foreign keys are DEFERRABLE), no TRUNCATE and no post_migrate."""
+    its end (Django's foreign keys are DEFERRABLE), no TRUNCATE and no post_migrate. Only
+    ever in the test database."""
+    if not is_test_database():
+        raise RuntimeError(f"refusing to empty {connection.settings_dict['NAME']}: not a test database")
     keep = {"django_content_type", "auth_permission"}
     tables = [t for t in connection.introspection.django_table_names(only_existing=True)
               if t not in keep]
@@ -81,8 +103,16 @@ def seed() -> Seeded:
             actor=ACTOR)
     key = ed25519.Ed25519PrivateKey.generate()
     alice = signing_services.principal_save(
-        principal=Principal(slug="alice", display_name="Alice", kind=Principal.KEY,
+        principal=Principal(slug=PRINCIPAL, display_name="Alice", kind=Principal.KEY,
                             public_key_pem=dsse.public_key_pem(key)), actor=ACTOR)
+    for slug in (TRUST_ROOT, SPARE_TRUST_ROOT):
+        signing_services.trust_root_save(
+            root=TrustRoot(slug=slug, name=slug.title(), kind=TrustRoot.PRODUCTION), actor=ACTOR)
+    signing_services.principal_save(principal=Principal(
+        slug="ci", display_name="Release workflow", kind=Principal.SIGSTORE,
+        oidc_issuer="https://token.actions.githubusercontent.com",
+        subject="https://github.com/acme/weather/.github/workflows/release.yml@refs/heads/main",
+        trust_root=TrustRoot.objects.get(slug=TRUST_ROOT)), actor=ACTOR)
     signing_services.policy_save(policy=TrustPolicy(slug=POLICY, title="One signer", threshold=1),
                                  principals=[alice], actor=ACTOR)
     sv = ServerVersion.objects.get(name=SERVER, version="1.0.0")

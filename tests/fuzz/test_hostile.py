@@ -25,16 +25,22 @@ from hypothesis import strategies as st
 
 from tests.fuzz.hostile import Raw, describe, encode, hostile_strings, hostile_values
 from tests.fuzz.report import totals
-from tests.fuzz.seed import POLICY, PRIVATE_CATALOG, PUBLIC_CATALOG, SERVER, UPSTREAM, Seeded
+from tests.fuzz.seed import (
+    POLICY,
+    PRINCIPAL,
+    PRIVATE_CATALOG,
+    PUBLIC_CATALOG,
+    SERVER,
+    TRUST_ROOT,
+    UPSTREAM,
+    Seeded,
+)
 from tests.fuzz.server import FuzzServer
 from tests.support.manifests import manifest
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
 EXAMPLES = 20
-# Every value here is a defect issue 12 lists (NUL, surrogates, huge numbers, nesting,
-# lengths), fixed by its input boundary: until that lands a 5xx is an xfail with this reason.
-PENDING_BOUNDARY = "issue 12: input boundary not merged yet"
 EXT = "/v0.1/x/io.mcpindex"
 NAME = quote(SERVER, safe="")
 PROOF = {"domain": "example.com", "timestamp": "2025-01-01T00:00:00Z", "signed_timestamp": "00"}
@@ -107,6 +113,13 @@ TARGETS = [
             {"kind": "dsse", "content": {"payloadType": "application/vnd.in-toto+json",
                                          "payload": "e30=", "signatures": [{"sig": "AA=="}]}},
             token=False),
+    _target("POST", f"{EXT}/principals", {"id": "bob", "kind": "sigstore", "displayName": "Bob",
+                                          "sigstore": {"issuer": "https://issuer.example",
+                                                       "subject": "bob@example.com",
+                                                       "trustRoot": TRUST_ROOT}}),
+    _target("PATCH", f"{EXT}/policies/{POLICY}", {"title": "T", "threshold": 1,
+                                                  "principals": [PRINCIPAL],
+                                                  "verdicts": ["approved"]}),
     _target("POST", f"{EXT}/upstreams", {"name": "second", "base_url": "https://r.example/v0.1",
                                          "include_patterns": ["io.github.*"], "priority": 1,
                                          "auth_header": "Bearer x"}),
@@ -205,8 +218,6 @@ def test_hostile_values_are_refused_cleanly(fuzz_server: FuzzServer, seeded: See
     run()
     TOTALS.add(statuses, time.monotonic() - started)
     assert not partial, "refused, yet written:\n" + "\n".join(partial.values())
-    if errors and PENDING_BOUNDARY:
-        pytest.xfail(f"{PENDING_BOUNDARY}:\n" + "\n".join(errors.values()))
     assert not errors, "server errors:\n" + "\n".join(errors.values())
 
 
@@ -230,7 +241,7 @@ def test_hostile_strings_include_what_issue_12_names() -> None:
 
 def test_targets_cover_each_area() -> None:
     paths = " ".join(t.path for t in TARGETS)
-    for area in ("/publish", "/validate", "/attestations", "/upstreams", "/catalogs", "/auth/",
-                 "/tokens", "/servers/"):
+    for area in ("/publish", "/validate", "/attestations", "/principals", "/policies",
+                 "/upstreams", "/catalogs", "/auth/", "/tokens", "/servers/"):
         assert area in paths, area
 
