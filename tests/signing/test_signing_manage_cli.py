@@ -16,9 +16,9 @@ from registry.services import token_create
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
 from tests.cli.conftest import cli as cli  # the in-process `mcp-index` runner
 from tests.cli.conftest import config_home as config_home  # autouse: an empty CLI config
-from tests.conftest import bearer
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER
+from tests.support.tokens import bearer
 
 NAME = "io.github.acme/db"
 EXT = "/v0.1/x/io.mcpindex"

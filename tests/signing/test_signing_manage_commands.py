@@ -18,8 +18,8 @@ from mcp_index_common.statements import statement_bytes_for
 from registry.models import AuditEvent, ServerVersion
 from signing import selectors, services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER
 
 pytestmark = pytest.mark.django_db
 
