@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mcp_index_common.input import value_problem
 from mcp_index_common.statements import REVIEW_V1, VERDICT_APPROVED
 from signing.models import Principal, TrustPolicy, TrustRoot
 from signing.services import InvalidTrustConfig
@@ -41,24 +42,12 @@ def _refuse(message: str) -> InvalidTrustConfig:
     return InvalidTrustConfig(message)
 
 
-def strings_check(value: Any, where: str = "body", depth: int = 0) -> None:
-    """Refuse NUL, lone surrogates (in keys too) and nesting deeper than MAX_DEPTH."""
-    if depth > MAX_DEPTH:
-        raise _refuse(f"{where}: nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise _refuse(f"{where}: NUL characters are not allowed")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise _refuse(f"{where}: lone surrogates (\\ud800-\\udfff) are not allowed") from exc
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            strings_check(key, f"a field name in {where}", depth + 1)
-            strings_check(item, f"{where}.{key}" if where != "body" else str(key), depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            strings_check(item, f"{where}[{index}]", depth + 1)
+def strings_check(value: Any) -> None:
+    """The input boundary's checks (NUL, lone surrogates, keys too, numbers JSON cannot carry,
+    nesting beyond MAX_DEPTH): the API's parser has applied them, manage.py bodies get them here."""
+    problem = value_problem(value, max_depth=MAX_DEPTH)
+    if problem is not None:
+        raise _refuse(str(problem))
 
 
 def _allowed(body: Mapping[str, Any], fields: Collection[str], what: str) -> None:

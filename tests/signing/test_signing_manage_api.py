@@ -18,9 +18,9 @@ from mcp_index_common.statements import statement_bytes_for
 from registry.models import AuditEvent, ServerVersion
 from registry.services import token_create
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from tests.conftest import bearer
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +175,6 @@ def test_unknown_principal_on_patch_and_delete_is_404(client, admin_token):
 
 
 BAD_PRINCIPALS = [
-    ({"displayName": "a\u0000b"}, "NUL"),
     ({"displayName": "x" * 201}, "at most 200"),
     ({"id": "not a slug"}, "id"),
     ({"id": "a" * 101}, "id"),
@@ -202,15 +201,28 @@ def test_bad_principal_bodies_are_422_and_write_nothing(client, admin_token, cha
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.parametrize("raw", [
-    '{"id": "alice", "kind": "key", "displayName": "\\ud800", "publicKey": "x"}',
-    '{"id": "alice\\udfff", "kind": "key", "publicKey": "x"}',
-    '{"id": "alice", "kind": "key", "publicKey": "x", "\\u0000": 1}',
-])
-def test_lone_surrogates_and_nul_anywhere_are_refused(client, admin_token, raw):
-    problem = _problem(_send(client, "POST", "/principals", raw=raw, token=admin_token), 422)
-    assert "surrogate" in problem["detail"] or "NUL" in problem["detail"]
-    assert not Principal.objects.exists()
+BOUNDARY = [  # refused by the input boundary (ops.parsers) before the view: 400
+    ("/principals", '{"id": "alice", "kind": "key", "displayName": "a\\u0000b", "publicKey": "x"}',
+     "NUL"),
+    ("/principals", '{"id": "alice", "kind": "key", "displayName": "\\ud800", "publicKey": "x"}',
+     "surrogate"),
+    ("/principals", '{"id": "alice\\udfff", "kind": "key", "publicKey": "x"}', "surrogate"),
+    ("/principals", '{"id": "alice", "kind": "key", "publicKey": "x", "\\u0000": 1}', "NUL"),
+    ("/trust-roots", '{"id": "x", "kind": "production", "name": "\\ud800"}', "surrogate"),
+    ("/policies", '{"id": "two", "threshold": 1180591620717411303424, "principals": []}',
+     "threshold"),
+    ("/policies", '{"id": "two", "title": "t\\u0000", "threshold": 1, "principals": []}', "NUL"),
+]
+
+
+@pytest.mark.parametrize(("path", "raw", "message"), BOUNDARY)
+def test_nul_lone_surrogates_and_huge_numbers_are_refused_at_the_boundary(
+    client, admin_token, path, raw, message
+):
+    problem = _problem(_send(client, "POST", path, raw=raw, token=admin_token), 400)
+    assert message in problem["detail"]
+    assert not (Principal.objects.exists() or TrustRoot.objects.exists()
+                or TrustPolicy.objects.exists() or AuditEvent.objects.exists())
 
 
 @pytest.mark.parametrize("raw", ["[1, 2]", '"alice"', "{not json"])
@@ -310,7 +322,6 @@ def test_a_trust_root_in_use_cannot_be_deleted(client, admin_token, acme_root):
     ({"id": "x", "kind": "custom", "trustedRoot": "x" * 600_000}, "trustedRoot"),
     ({"id": "x", "kind": "special"}, "kind"),
     ({"id": "x", "kind": "production", "active": "yes"}, "active"),
-    ({"id": "x", "kind": "production", "name": "\ud800"}, "surrogate"),
 ])
 def test_bad_trust_roots_are_422(client, admin_token, body, message):
     problem = _problem(_send(client, "POST", "/trust-roots", body, token=admin_token), 422)
@@ -362,7 +373,6 @@ def test_policy_create_update_delete_audited(client, admin_token, three):
     ({"threshold": 2.0}, "threshold"),
     ({"threshold": 0}, "threshold"),
     ({"threshold": 4}, "at most the number of principals (3)"),
-    ({"threshold": 2 ** 70}, "threshold"),
     ({"principals": ["alice", "mallory"], "threshold": 1}, "unknown principals: mallory"),
     ({"principals": ["alice", "alice"], "threshold": 1}, "more than once"),
     ({"principals": "alice", "threshold": 1}, "principals"),
@@ -370,7 +380,6 @@ def test_policy_create_update_delete_audited(client, admin_token, three):
     ({"predicateTypes": []}, "predicateTypes"),
     ({"predicateTypes": ["x" * 501]}, "predicateTypes"),
     ({"verdicts": [1]}, "verdicts"),
-    ({"title": "t\u0000"}, "NUL"),
     ({"treshold": 2}, "unknown field"),
 ])
 def test_bad_policies_are_422_and_write_nothing(client, admin_token, three, change, message):

@@ -5,23 +5,46 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from mcp_index_cli.main import main
 from registry.models import AuditEvent
 from registry.services import token_create
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from tests.cli.conftest import cli as cli  # the in-process `mcp-index` runner
-from tests.cli.conftest import config_home as config_home  # autouse: an empty CLI config
-from tests.conftest import bearer
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER
+from tests.support.cli import CLEARED_ENV, Run
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER
+from tests.support.tokens import bearer
 
 NAME = "io.github.acme/db"
 EXT = "/v0.1/x/io.mcpindex"
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh CLI config directory; none of the CLI's variables leak in."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    for name in (*CLEARED_ENV, "MCP_INDEX_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "config-home"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Run `mcp-index ARGS...` in-process and capture its exit code and output."""
+
+    def run(*argv: str) -> Run:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
 
 
 @pytest.fixture

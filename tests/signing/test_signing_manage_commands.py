@@ -18,8 +18,8 @@ from mcp_index_common.statements import statement_bytes_for
 from registry.models import AuditEvent, ServerVersion
 from signing import selectors, services
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from tests.signing.fakesigstore import FakeSigstore
-from tests.signing.helpers import ISSUER
+from tests.support.fake_sigstore import FakeSigstore
+from tests.support.signing import ISSUER
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,8 @@ def test_policy_set_creates_then_changes_only_what_is_given(tmp_path, os_user):
     (["policy_set", "p", "--threshold", "2", "--principal", "alice"],
      "at most the number of principals (1)"),
     (["policy_set", "p", "--threshold", "0", "--principal", "alice"], "at least 1"),
+    (["policy_set", "p", "--threshold", str(2 ** 70), "--principal", "alice"],
+     "body.threshold is an integer outside"),
     (["policy_set", "p", "--principal", "alice"], "threshold is required"),
     (["policy_set", "p", "--threshold", "1", "--principal", "nobody"], "unknown principals"),
     (["principal_add", "bob"], "needs --public-key-file"),
