@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mcp_index_common.input import text_problem
 from registry.errors import RegistryError
 from serving.rows import EntryRow
 
@@ -61,6 +62,10 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     except (binascii.Error, ValueError, TypeError) as exc:
         raise InvalidQuery(_BAD_CURSOR) from exc
     if not isinstance(name, str) or not isinstance(version, str):
+        raise InvalidQuery(_BAD_CURSOR)
+    # A forged cursor can smuggle what the URL boundary refuses (NUL, lone surrogates) past it
+    # inside base64: the database would refuse the key, so refuse the cursor here.
+    if text_problem(name) or text_problem(version):
         raise InvalidQuery(_BAD_CURSOR)
     return name, version
 
