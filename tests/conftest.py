@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from registry.models import ServerVersion
@@ -49,6 +50,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
         for marker in FOLDER_MARKERS.get(folder, ()):
             item.add_marker(marker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_droppable(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """At the end of the session, end every other connection to this worker's test database
+    (a live server's request threads, a killed subprocess's backend) so that pytest-django
+    can drop it: a lingering session made the drop fail and the run end in an error."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(autouse=True)
