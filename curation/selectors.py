@@ -10,7 +10,6 @@ from typing import Any
 
 from curation.models import Catalog, CatalogEntry, EntryState
 from ops import generations
-from registry.auth.permissions import EDIT, patterns_for
 from registry.errors import NotFound
 
 BUILTIN_SLUG = "all"
@@ -55,7 +54,7 @@ def catalog_resolve(slug: str) -> CatalogRef:
 
 def is_admin(caller: Any) -> bool:
     """A caller with global edit (`*`): the registry's administrators."""
-    return caller is not None and "*" in patterns_for(caller.permissions, EDIT)
+    return caller is not None and caller.is_admin
 
 
 def catalog_roles(slug: str, caller: Any) -> set[str]:

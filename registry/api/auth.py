@@ -30,6 +30,12 @@ class Caller:
     def actor(self) -> str:
         return f"{self.auth_method}:{self.subject}"
 
+    @property
+    def is_admin(self) -> bool:
+        """A registry administrator: edit granted on the literal pattern `*` (not merely on
+        names that happen to match it), the one definition every admin-only endpoint uses."""
+        return "*" in patterns_for(self.permissions, EDIT)
+
     def can(self, action: str, name: str) -> bool:
         return has_permission(self.permissions, action, name)
 

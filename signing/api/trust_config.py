@@ -21,7 +21,6 @@ from registry.api.auth import require_caller
 from registry.api.errors import Problem
 from registry.api.render import json_response
 from registry.api.views import RegistryView
-from registry.auth.permissions import EDIT, patterns_for
 from signing import services
 from signing.api.inputs import policy_from_body, principal_from_body, trust_root_from_body
 from signing.api.payloads import policy_json, principal_json, trust_root_json
@@ -54,7 +53,7 @@ class TrustConfigView(RegistryView):
     def admin(self, request: Request) -> str:
         """The caller's actor; 401 without a token, 403 without global edit."""
         caller = require_caller(request)
-        if "*" not in patterns_for(caller.permissions, EDIT):
+        if not caller.is_admin:
             raise Problem(403, "Only registry administrators (edit permission on '*') may "
                           "manage principals, trust roots and trust policies")
         return caller.actor
