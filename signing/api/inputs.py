@@ -69,6 +69,21 @@ def _same_id(body: Mapping[str, Any], slug: str) -> None:
         raise _refuse(f"id cannot be changed (this is {slug})")
 
 
+def _new_or_changed(body: Mapping[str, Any], existing: Any, model: Any, kinds: tuple[str, ...], *,
+                    default_kind: str | None) -> tuple[Any, bool]:
+    """A new `model` row from `body` (its id and kind), or `existing` with its kind changed if
+    asked; `fresh` when every field of the kind must be given (new, or the kind changed)."""
+    if existing is None:
+        row = model(slug=_slug(body.get("id")))
+        row.kind = _choice(body.get("kind", default_kind), "kind", kinds)
+        return row, True
+    _same_id(body, existing.slug)
+    before = existing.kind
+    if "kind" in body:
+        existing.kind = _choice(body["kind"], "kind", kinds)
+    return existing, existing.kind != before
+
+
 def _text(value: Any, what: str, limit: int) -> str:
     if not isinstance(value, str) or len(value) > limit:
         raise _refuse(f"{what} must be a string of at most {limit} characters")
@@ -127,18 +142,8 @@ def principal_from_body(body: Mapping[str, Any], *, existing: Principal | None =
     """The principal `body` describes: a new one, or `existing` with the given fields changed."""
     strings_check(body)
     _allowed(body, PRINCIPAL_FIELDS, "principal")
-    kinds = (Principal.KEY, Principal.SIGSTORE)
-    if existing is None:
-        principal = Principal(slug=_slug(body.get("id")))
-        principal.kind = _choice(body.get("kind"), "kind", kinds)
-        fresh = True
-    else:
-        principal = existing
-        _same_id(body, principal.slug)
-        before = principal.kind
-        if "kind" in body:
-            principal.kind = _choice(body["kind"], "kind", kinds)
-        fresh = principal.kind != before  # a new kind needs all of its fields
+    principal, fresh = _new_or_changed(body, existing, Principal, (Principal.KEY, Principal.SIGSTORE),
+                                       default_kind=None)
     if "displayName" in body or not principal.display_name:
         principal.display_name = _name(body.get("displayName", ""), "displayName", principal.slug)
     if "expiresAt" in body:
@@ -184,18 +189,8 @@ def trust_root_from_body(body: Mapping[str, Any], *, existing: TrustRoot | None 
     """The trust root `body` describes: a new one, or `existing` with the given fields changed."""
     strings_check(body)
     _allowed(body, TRUST_ROOT_FIELDS, "trust root")
-    kinds = (TrustRoot.CUSTOM, TrustRoot.PRODUCTION)
-    if existing is None:
-        root = TrustRoot(slug=_slug(body.get("id")))
-        root.kind = _choice(body.get("kind", TrustRoot.CUSTOM), "kind", kinds)
-        fresh = True
-    else:
-        root = existing
-        _same_id(body, root.slug)
-        before = root.kind
-        if "kind" in body:
-            root.kind = _choice(body["kind"], "kind", kinds)
-        fresh = root.kind != before
+    root, fresh = _new_or_changed(body, existing, TrustRoot, (TrustRoot.CUSTOM, TrustRoot.PRODUCTION),
+                                  default_kind=TrustRoot.CUSTOM)
     if "name" in body or not root.name:
         root.name = _name(body.get("name", ""), "name", root.slug)
     if "active" in body:
