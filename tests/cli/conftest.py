@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from mcp_index_cli.main import main
-from tests.support.cli import CLEARED_ENV, FakeRegistry, Run, RunningServer
+from tests.support.cli import FakeRegistry, Run, RunningServer, cli_runner, isolated_config
 
 
 @pytest.fixture(autouse=True)
 def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point XDG_CONFIG_HOME at a fresh directory and clear the CLI's env variables."""
-    home = tmp_path / "config-home"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    for name in CLEARED_ENV:
-        monkeypatch.delenv(name, raising=False)
-    return home
+    return isolated_config(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -36,14 +31,7 @@ def fake() -> Iterator[FakeRegistry]:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Run `mcp-index ARGS...` in-process and capture its exit code and output."""
-
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
+    return cli_runner(capsys)
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from mcp_index_cli.main import main
 from registry.models import AuditEvent
 from registry.services import token_create
 from signing.models import Attestation, Principal, TrustPolicy, TrustRoot
-from tests.support.cli import CLEARED_ENV, Run
+from tests.support.cli import Run, cli_runner, isolated_config
 from tests.support.fake_sigstore import FakeSigstore
 from tests.support.signing import ISSUER
 from tests.support.tokens import bearer
@@ -28,23 +27,13 @@ EXT = "/v0.1/x/io.mcpindex"
 @pytest.fixture(autouse=True)
 def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh CLI config directory; none of the CLI's variables leak in."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    for name in (*CLEARED_ENV, "MCP_INDEX_NAMESPACE"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path / "config-home"
+    return isolated_config(tmp_path, monkeypatch, "MCP_INDEX_NAMESPACE")
 
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Run `mcp-index ARGS...` in-process and capture its exit code and output."""
-
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
+    return cli_runner(capsys)
 
 
 @pytest.fixture

@@ -11,8 +11,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from mcp_index_cli.main import main
 
 
 @dataclass(frozen=True)
@@ -127,3 +132,25 @@ class Run:
     code: int
     out: str
     err: str
+
+
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *also: str) -> Path:
+    """Point XDG_CONFIG_HOME at a fresh directory and clear the CLI's variables (and `also`)."""
+    home = tmp_path / "config-home"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    for name in (*CLEARED_ENV, *also):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def cli_runner(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Run `mcp-index ARGS...` in-process and capture its exit code and output."""
+
+    def run(*argv: str) -> Run:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
