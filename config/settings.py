@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "registry",
     "curation",
     "signing",
+    "discovery",
     "serving",
     "web",
 ]
