@@ -117,7 +117,9 @@ class RequestContextMiddleware:
             return
         fields: dict[str, object] = {
             # The path only: query strings can carry OAuth codes and other secrets.
-            "method": request.method, "path": request.path[:_PATH_MAX], "route": route, "status": status,
+            # Feed URLs hold a secret in the path: cut out (ops.logs.redact).
+            "method": request.method, "path": logs.redact(request.path)[:_PATH_MAX],
+            "route": route, "status": status,
             "duration_ms": round(elapsed * 1000, 2),
             "bytes": _body_bytes(response) if response is not None else None,
             "client_ip": request.META.get("REMOTE_ADDR", ""),
