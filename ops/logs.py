@@ -29,7 +29,7 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 # A feed URL (`/c/<slug>/k/<secret>/…`) carries its credential in the path: wherever a path
 # can reach a log line (the access log, Django's "Not Found: <path>"), the secret is cut out.
-_FEED_SECRET = re.compile(r"(/c/[^/\s]+/k/)[^/?#\s\"']+")
+_FEED_SECRET = re.compile(r"(/c/[^/\s]+/k/)(?!<)[^/?#\s\"'>]+")
 REDACTED = "<redacted>"
 
 
@@ -86,6 +86,11 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+def _shown(value: Any) -> str:
+    """A value that is not JSON (Django's WSGIRequest, whose repr holds the path), as text."""
+    return redact(str(value))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, message, context, extras, exception."""
 
@@ -104,11 +109,11 @@ class JsonFormatter(logging.Formatter):
             doc["exc"] = redact(record.exc_text)
         if record.stack_info:
             doc["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(doc, default=str, ensure_ascii=False)
+        return json.dumps(doc, default=_shown, ensure_ascii=False)
 
 
 def _kv_value(value: Any) -> str:
-    text = str(value)
+    text = _shown(value)
     if text == "" or any(c.isspace() or c in '"=' for c in text):
         return json.dumps(text, ensure_ascii=False)
     return text
