@@ -13,6 +13,7 @@ from ops.logs import JsonFormatter
 from registry.models import AuditEvent
 from registry.services import token_create
 from tests.support.api import Api
+from tests.support.factories import CatalogFactory
 
 pytestmark = pytest.mark.django_db
 FEEDS = "/v0.1/x/io.mcpindex/feeds"
@@ -93,7 +94,6 @@ def test_revoking_ends_the_feed_at_once(client, private_catalog, viewer):
 
 def test_a_feed_is_read_only_and_bound_to_its_catalog(client, private_catalog, viewer,
                                                       django_capture_on_commit_callbacks):
-    from tests.support.factories import CatalogFactory
     with django_capture_on_commit_callbacks(execute=True):
         CatalogFactory(slug="other", public=False, actor="admin")
     feed = issue(viewer)
