@@ -93,6 +93,8 @@ class TokenForm(forms.Form):
 class FeedForm(forms.Form):
     """Issue a feed URL of one catalog (the catalogs the user holds a role in)."""
 
+    prefix = "feed"  # beside the token form on the account page: its own field names and ids
+
     catalog = forms.ChoiceField(label="Catalog")
     name = forms.CharField(max_length=200, label="Feed name",
                            help_text="Where you will use it, e.g. “laptop VS Code”.")

@@ -63,8 +63,8 @@ def test_the_guide_gives_setup_per_catalog(client, carol, private_catalog):
 
 def test_feed_urls_on_the_account_page(client, carol, private_catalog):
     page = client.get("/account/").content.decode()
-    assert 'name="catalog"' in page and '<option value="corp">' in page
-    created = client.post("/account/feeds/", {"catalog": "corp", "name": "laptop"}, follow=True)
+    assert 'name="feed-catalog"' in page and '<option value="corp">' in page
+    created = client.post("/account/feeds/", {"feed-catalog": "corp", "feed-name": "laptop"}, follow=True)
     body = created.content.decode()
     url = re.search(r'<pre id="new-feed" tabindex="0"><code>(.*?)</code>', body).group(1)
     assert url.startswith("http://testserver/c/corp/k/mcpf_")
@@ -81,13 +81,13 @@ def test_feed_urls_on_the_account_page(client, carol, private_catalog):
 def test_feed_form_refuses_a_catalog_without_a_role(client, private_catalog):
     client.force_login(UserFactory(username="dave"))
     assert "no role in a catalog yet" in client.get("/account/").content.decode()
-    refused = client.post("/account/feeds/", {"catalog": "corp", "name": "x"})
+    refused = client.post("/account/feeds/", {"feed-catalog": "corp", "feed-name": "x"})
     assert refused.status_code == 400 and CatalogFeed.objects.count() == 0
     other = UserFactory(username="erin")
     services.token_create(name="c", patterns=[], scopes=["catalog:corp:viewer"], actor="a",
                           owner=other)
     client.force_login(other)
-    client.post("/account/feeds/", {"catalog": "corp", "name": "mine"})
+    client.post("/account/feeds/", {"feed-catalog": "corp", "feed-name": "mine"})
     client.force_login(UserFactory(username="frank"))
     assert client.post(f"/account/feeds/{CatalogFeed.objects.get().pk}/revoke/").status_code == 404
 
