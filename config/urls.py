@@ -25,8 +25,9 @@ urlpatterns = [
     # RFC 9728 protected-resource metadata of the registry and of each catalog.
     path(".well-known/oauth-protected-resource", resource_views.metadata_view,
          name="resource-metadata"),
-    path(".well-known/oauth-protected-resource/c/<slug:slug>", resource_views.metadata_view,
-         name="resource-metadata-catalog"),
+    # Any text after /c/: the view answers an impossible slug with a problem+json 404.
+    re_path(r"^\.well-known/oauth-protected-resource/c/(?P<slug>[^/]+)$",
+            resource_views.metadata_view, name="resource-metadata-catalog"),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
     path(ext, include(("curation.api.urls", "curation"), namespace="curation")),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
 # Which paths are the API is shared with ops (rate-limit refusals).
-from ops.http import is_api_path, problem_response
+from ops.http import RESOURCE_METADATA, is_api_path, problem_response
 
 
 class BodySizeLimitMiddleware:
@@ -65,7 +65,7 @@ class ApiPathMiddleware:
         # Catalog and feed URLs only read. No credentials mode: tokens go in a header.
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Allow-Methods"] = (
-            READ_METHODS if path.startswith("/c/") else WRITE_METHODS)
+            READ_METHODS if path.startswith(("/c/", RESOURCE_METADATA)) else WRITE_METHODS)
         response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
         response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         if preflight:

@@ -76,7 +76,8 @@ def test_the_run_is_at_least_1000_cases() -> None:
 def aimed_path(seeded: Seeded, path: str) -> dict[str, Any]:
     """Path parameters naming what seed() stored."""
     return {"serverName": SERVER, "version": seeded.versions[0], "name": UPSTREAM,
-            "token_id": seeded.token_id, "slug": path_slug(path)}
+            "token_id": seeded.token_id, "slug": path_slug(path), "feed_id": seeded.feed_id,
+            "secret": seeded.feed_secret}
 
 
 def _describe(failure: Failure, response: Any, case: Any) -> str:
