@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Cases per operation and mode. A server.json body (publish, edit) costs Hypothesis about
-# a second per case to build, so those get fewer: 91 operations x 2 modes, > 1,000 cases.
+# a second per case to build, so those get fewer: 102 operations x 2 modes, > 1,000 cases.
 EXAMPLES = 10
 SERVER_JSON_EXAMPLES = 4
 MIN_TOTAL_CASES = 1000
