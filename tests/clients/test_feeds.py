@@ -144,3 +144,14 @@ def test_secrets_never_reach_logs_or_metric_labels(client, private_catalog, view
     metrics = client.get("/metrics").content.decode()
     assert secret not in metrics
     assert 'route="/c/<slug>/k/<secret>/v0.1/servers"' in metrics
+
+
+def test_administrators_list_and_revoke_feeds_in_the_admin(admin_client, private_catalog, viewer):
+    feed = issue(viewer)
+    listing = admin_client.get("/admin/curation/catalogfeed/").content.decode()
+    assert feed["prefix"] in listing and feed["secret"] not in listing
+    response = admin_client.post("/admin/curation/catalogfeed/", {
+        "action": "revoke", "_selected_action": [feed["id"]]})
+    assert response.status_code == 302
+    assert CatalogFeed.objects.get(pk=feed["id"]).revoked_at is not None
+    assert AuditEvent.objects.get(action="curation.feed.revoked").actor == "admin:admin"
