@@ -106,3 +106,15 @@ def test_the_mirror_screens_entries_with_the_same_boundary():
     long_key = "k\udc00" + "x" * 500
     problem = entry_problem({long_key: 1}) or ""
     assert "surrogate" in problem and len(problem) < 200
+
+
+def test_the_integer_limit_is_the_caller_s():
+    big = str(2**60).encode()
+    with pytest.raises(InputRefused, match="outside"):
+        parse_json(big)  # beyond ±(2**53 - 1) by default
+    assert parse_json(big, max_int=2**63 - 1) == 2**60
+    assert parse_json(b"[" + b"9" * 400 + b"]", max_int=None) == [int("9" * 400)]
+    with pytest.raises(InputRefused, match="outside"):
+        parse_json(str(2**63).encode(), max_int=2**63 - 1)
+    with pytest.raises(InputRefused, match="outside"):
+        parse_json(b"-" + b"9" * 5000)  # refused by its length, before int() reads it
