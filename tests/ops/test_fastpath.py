@@ -130,7 +130,7 @@ def test_a_write_is_seen_at_once(app, published, publish):
 
 def test_each_request_is_charged_once_whichever_layer_answers(app, published, settings):
     settings.MCP_INDEX_RATE_LIMIT_ANON = "4/m"
-    fast, inner = app
+    fast, _ = app
     answers = [call(fast, "/v0.1/servers") for _ in range(5)]
     # miss, hit through Django, then fast hits: four allowed, the fifth refused by Django.
     assert [a.status for a in answers] == [200, 200, 200, 200, 429]
@@ -139,7 +139,7 @@ def test_each_request_is_charged_once_whichever_layer_answers(app, published, se
     assert "retry-after" in answers[4].headers
 
 
-@pytest.mark.parametrize("headers,url", [
+@pytest.mark.parametrize(("headers", "url"), [
     ({"authorization": "Bearer whatever"}, "/v0.1/servers"),  # a token: Django decides
     ({}, "/v0.1/servers?search=%00"),  # the input boundary refuses it
     ({"host": "evil.example"}, "/v0.1/servers"),  # a host Django refuses
