@@ -237,7 +237,7 @@ def charge_key(request: HttpRequest, key: str, rate_text: str) -> int | None:
         return None
     rate = Rate.parse(rate_text)
     verdict = _limiter.charge("k:" + hashlib.sha256(key.encode()).hexdigest()[:32], rate,
-                              _ip_bucket(client_ip(request)))
+                              ip_bucket(client_ip(request.META)))
     if verdict is None or verdict.allowed:
         return None
     return max(1, math.ceil(verdict.retry_after_ms / 1000))
@@ -247,5 +247,5 @@ def record_auth_failure(request: HttpRequest) -> None:
     """Count a credential that did not verify but came in the URL (an unknown feed secret)
     against the client IP, as a refused Authorization header is."""
     if settings.MCP_INDEX_RATE_LIMITS:
-        _limiter.auth_failed(_ip_bucket(client_ip(request)),
+        _limiter.auth_failed(ip_bucket(client_ip(request.META)),
                              Rate.parse(settings.MCP_INDEX_RATE_LIMIT_AUTH_FAILURES))
