@@ -25,6 +25,8 @@ OFFICIAL_SPEC = Path(__file__).resolve().parent.parent / "registry" / "spec" / "
 SOURCE_NAMESPACE = "io.mcpindex"  # what the source writes in extension paths
 STANDARD_BASE = "/v0.1"
 CATALOG_BASE = "/c/{slug}"
+FEED_BASE = "/c/{slug}/k/{secret}"  # a feed URL: a catalog's reads, the secret in the path
+BASES = ("/v0", f"{CATALOG_BASE}/v0.1", f"{CATALOG_BASE}/v0", f"{FEED_BASE}/v0.1", f"{FEED_BASE}/v0")
 # libyaml when the wheel has it: the pure-Python parser takes seconds over the whole source.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -54,7 +56,9 @@ def _merge(target: dict[str, Any], extra: dict[str, Any], where: str) -> None:
 
 def _copy_id(operation_id: str, base: str) -> str:
     name = operation_id
-    if base.startswith(CATALOG_BASE):
+    if base.startswith(FEED_BASE):
+        name = "feed" + name[0].upper() + name[1:]
+    elif base.startswith(CATALOG_BASE):
         name = "catalog" + name[0].upper() + name[1:]
     if base.endswith("/v0"):
         name += "V0"
@@ -66,8 +70,11 @@ def _mounted(operation: dict[str, Any], base: str, source_id: str) -> dict[str, 
     op["operationId"] = _copy_id(source_id, base)
     op["x-same-as"] = source_id
     if base.startswith(CATALOG_BASE):
-        op["parameters"] = [{"$ref": "#/components/parameters/CatalogSlug"},
+        feed = [{"$ref": "#/components/parameters/FeedSecret"}] if base.startswith(FEED_BASE) else []
+        op["parameters"] = [{"$ref": "#/components/parameters/CatalogSlug"}, *feed,
                             *op.get("parameters", [])]
+        if feed:  # the secret is the credential: no header, and no shared caching
+            op["security"] = [{}]
         responses = op["responses"]
         responses.setdefault("404", {"$ref": "#/components/responses/NotFound"})
         op["responses"] = dict(sorted(responses.items()))
@@ -86,7 +93,7 @@ def _expand(paths: dict[str, Any]) -> dict[str, Any]:
             for base in operation.pop("x-also-at", []):
                 if not path.startswith(STANDARD_BASE + "/"):
                     raise DocumentError(f"{method} {path}: x-also-at needs a {STANDARD_BASE} path")
-                if base not in ("/v0", f"{CATALOG_BASE}/v0.1", f"{CATALOG_BASE}/v0"):
+                if base not in BASES:
                     raise DocumentError(f"{method} {path}: unknown base {base}")
                 target = base + path[len(STANDARD_BASE):]
                 mounted = _mounted(operation, base, operation["operationId"])

@@ -206,6 +206,8 @@ MCP_INDEX_RATE_LIMIT_ANON = env_str("MCP_INDEX_RATE_LIMIT_ANON", default="600/m"
 MCP_INDEX_RATE_LIMIT_TOKEN = env_str("MCP_INDEX_RATE_LIMIT_TOKEN", default="3000/m")
 MCP_INDEX_RATE_LIMIT_WRITES = env_str("MCP_INDEX_RATE_LIMIT_WRITES", default="60/m")
 MCP_INDEX_RATE_LIMIT_AUTH_FAILURES = env_str("MCP_INDEX_RATE_LIMIT_AUTH_FAILURES", default="30/m")
+# Per feed URL (`/c/<slug>/k/<secret>`), on top of the client IP's budget (docs/clients.md).
+MCP_INDEX_RATE_LIMIT_FEED = env_str("MCP_INDEX_RATE_LIMIT_FEED", default="300/m")
 # How many reverse proxies (load balancer, CDN) sit in front: the client IP is taken that
 # many hops back in X-Forwarded-For. 0 trusts no header.
 MCP_INDEX_TRUSTED_PROXIES = env_int("MCP_INDEX_TRUSTED_PROXIES", default=0)
@@ -346,6 +348,20 @@ MCP_INDEX_GITHUB_OIDC_ISSUER = env_str(
 MCP_INDEX_GITHUB_OIDC_AUDIENCE = env_list("MCP_INDEX_GITHUB_OIDC_AUDIENCE", default=[])
 MCP_INDEX_OIDC_PROVIDERS = env_json("MCP_INDEX_OIDC_PROVIDERS", default=[])
 MCP_INDEX_OIDC_JWKS_CACHE_SECONDS = env_int("MCP_INDEX_OIDC_JWKS_CACHE_SECONDS", default=600)
+
+# The registry as an OAuth 2.1 resource server (docs/clients.md): access tokens (JWTs) from
+# the company's IdP, verified by its JWKS, with the catalog's URL as audience. Off when empty.
+MCP_INDEX_OAUTH_ISSUER = env_str("MCP_INDEX_OAUTH_ISSUER", default="")
+# Authorization servers named in the protected-resource metadata (default: the issuer).
+MCP_INDEX_OAUTH_AUTHORIZATION_SERVERS = env_list("MCP_INDEX_OAUTH_AUTHORIZATION_SERVERS",
+                                                 default=[])
+# The claim holding the user's groups, and which catalog roles each group grants:
+# {"platform-team": ["catalog:*:owner"], "engineering": ["catalog:corp:viewer"]}.
+MCP_INDEX_OAUTH_GROUPS_CLAIM = env_str("MCP_INDEX_OAUTH_GROUPS_CLAIM", default="groups")
+MCP_INDEX_OAUTH_GROUP_ROLES = env_json("MCP_INDEX_OAUTH_GROUP_ROLES", default={})
+# The registry's public base URL (https://registry.example.com): the resource identifiers
+# (audiences) and metadata URLs. Empty: the request's own scheme and host.
+MCP_INDEX_PUBLIC_URL = env_str("MCP_INDEX_PUBLIC_URL", default="").rstrip("/")
 MCP_INDEX_GITHUB_API_URL = env_str("MCP_INDEX_GITHUB_API_URL", default="https://api.github.com")
 MCP_INDEX_PROOF_FETCH_TIMEOUT_SECONDS = env_int("MCP_INDEX_PROOF_FETCH_TIMEOUT_SECONDS", default=10)
 

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from ops.middleware import UNMATCHED_ROUTE
 from registry.api import errors_views
+from serving.api import resource as resource_views
 from serving.api.urls import catalog_read_urlpatterns, catalog_urlpatterns, root_urlpatterns
 
 ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
@@ -21,9 +22,20 @@ urlpatterns = [
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics
     path("", include("apidocs.urls")),  # /openapi.json, /openapi.yaml, /docs
     path("admin/", admin.site.urls),
+    # RFC 9728 protected-resource metadata of the registry and of each catalog.
+    path(".well-known/oauth-protected-resource", resource_views.metadata_view,
+         name="resource-metadata"),
+    # Any text after /c/: the view answers an impossible slug with a problem+json 404.
+    re_path(r"^\.well-known/oauth-protected-resource/c/(?P<slug>[^/]+)$",
+            resource_views.metadata_view, name="resource-metadata-catalog"),
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
     path(ext, include(("curation.api.urls", "curation"), namespace="curation")),
+    # Feed URLs: a catalog's reads with a read-only secret in the path (docs/clients.md).
+    path("c/<slug:slug>/k/<str:secret>/v0/",
+         include((catalog_read_urlpatterns, "feed-v0"), namespace="feed-v0")),
+    path("c/<slug:slug>/k/<str:secret>/v0.1/",
+         include((catalog_read_urlpatterns, "feed-v0.1"), namespace="feed-v0.1")),
     path("c/<slug:slug>/v0/", include((catalog_urlpatterns, "c-v0"), namespace="c-v0")),
     path("c/<slug:slug>/v0.1/", include((catalog_urlpatterns, "c-v0.1"), namespace="c-v0.1")),
     *default_catalog,

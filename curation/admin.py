@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from curation.models import (
     Catalog,
     CatalogEntry,
+    CatalogFeed,
     CatalogOverlay,
     CatalogPin,
     CatalogRule,
@@ -29,6 +30,7 @@ from curation.models import (
     Upstream,
 )
 from curation.services import catalogs as catalog_services
+from curation.services import feeds as feed_services
 from curation.services import upstreams as upstream_services
 from curation.tasks import upstream_sync_task
 from registry.admin import ReadOnlyAdmin, ServiceAdmin, admin_actor, changed_fields
@@ -113,6 +115,23 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ("upstream", "mode", "state", "started_at", "finished_at", "pages", "created",
                     "updated", "unchanged", "conflicts", "rejected", "errors")
     list_filter = ("state", "mode", "upstream")
+
+
+@admin.register(CatalogFeed)
+class CatalogFeedAdmin(ReadOnlyAdmin):
+    """Feed URLs of catalogs (their secrets are never stored); revoking calls the service."""
+
+    list_display = ("name", "catalog", "prefix", "owner", "created_by", "created_at",
+                    "last_used_at", "revoked_at")
+    list_filter = ("catalog",)
+    search_fields = ("name", "prefix", "created_by")
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected feeds")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[CatalogFeed]) -> None:
+        for feed in queryset.select_related("catalog"):
+            feed_services.feed_revoke(feed=feed, actor=admin_actor(request))
+        messages.success(request, "Revoked.")
 
 
 @admin.register(SyncConflict)

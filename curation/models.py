@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -304,3 +305,25 @@ class CatalogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.catalog}: {self.name}@{self.version} {self.state}"
+
+
+class CatalogFeed(models.Model):
+    """A per-user, revocable, read-only URL of one catalog with a secret in its path
+    (`/c/<slug>/k/<secret>/v0.1/…`), for clients that cannot authenticate; stored hashed."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="feeds")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="catalog_feeds")
+    created_by = models.CharField(max_length=300, help_text="the identity that created it")
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=16, help_text="the secret's first characters, to tell feeds apart")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_by", "created_at"], name="feed_creator")]
+
+    def __str__(self) -> str:
+        return f"{self.catalog}: {self.name} ({self.prefix}…)"

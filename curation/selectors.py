@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from curation.models import Catalog, CatalogEntry, EntryState
+from django.db.models import Q
+
+from curation.models import Catalog, CatalogEntry, CatalogFeed, EntryState
 from ops import generations
 from registry.errors import NotFound
 
@@ -87,3 +89,22 @@ def catalogs_visible(caller: Any) -> list[Catalog]:
     """Catalogs the caller may read."""
     return [c for c in Catalog.objects.order_by("slug")
             if c.public or catalog_roles(c.slug, caller)]
+
+
+def feeds_held(*, actor: str, owner_id: int | None = None) -> list[CatalogFeed]:
+    """Feeds created by `actor` or owned by the user `owner_id`, newest first."""
+    held = Q(created_by=actor) | Q(owner_id=owner_id) if owner_id is not None else Q(created_by=actor)
+    return list(CatalogFeed.objects.filter(held).select_related("catalog")
+                .order_by("-created_at", "-id")[:200])
+
+
+def feeds_all(*, slug: str | None = None) -> list[CatalogFeed]:
+    """Every feed (for administrators), optionally of one catalog, newest first."""
+    feeds = CatalogFeed.objects.select_related("catalog").order_by("-created_at", "-id")
+    return list((feeds.filter(catalog__slug=slug) if slug else feeds)[:200])
+
+
+def feed_may_create(ref: CatalogRef, caller: Any) -> bool:
+    """A feed is issued for a stored catalog in which the caller holds a role: it grants
+    reading that catalog, and keeps doing so if the catalog is later made private."""
+    return ref.catalog is not None and bool(catalog_roles(ref.slug, caller))

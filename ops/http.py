@@ -15,11 +15,13 @@ from typing import Any
 from django.http import HttpResponse
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-API_PREFIXES = ("/v0/", "/v0.1/", "/c/")
+# The protected-resource metadata (RFC 9728) is read by machines too: problem+json and CORS.
+RESOURCE_METADATA = "/.well-known/oauth-protected-resource"
+API_PREFIXES = ("/v0/", "/v0.1/", "/c/", RESOURCE_METADATA + "/")
 
 
 def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1")
+    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1", RESOURCE_METADATA)
 
 
 def problem_body(status: int, detail: str, errors: list[Any] | None = None) -> dict[str, Any]:

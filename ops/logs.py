@@ -27,6 +27,17 @@ task_id_var: ContextVar[str | None] = ContextVar("mcp_index_task_id", default=No
 # a response header, so nothing that could forge log lines or headers gets through.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
+# A feed URL (`/c/<slug>/k/<secret>/…`) carries its credential in the path: wherever a path
+# can reach a log line (the access log, Django's "Not Found: <path>"), the secret is cut out.
+_FEED_SECRET = re.compile(r"(/c/[^/\s]+/k/)(?!<)[^/?#\s\"'>]+")
+REDACTED = "<redacted>"
+
+
+def redact(text: str) -> str:
+    """`text` with every feed secret replaced by <redacted>."""
+    return _FEED_SECRET.sub(r"\1" + REDACTED, text) if "/k/" in text else text
+
+
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName",
@@ -71,8 +82,13 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
             continue
         if celery and key == "data":
             continue  # Celery's copy of the message's fields, plus the traceback a second time
-        fields[key] = value
+        fields[key] = redact(value) if isinstance(value, str) else value
     return fields
+
+
+def _shown(value: Any) -> str:
+    """A value that is not JSON (Django's WSGIRequest, whose repr holds the path), as text."""
+    return redact(str(value))
 
 
 class JsonFormatter(logging.Formatter):
@@ -83,21 +99,21 @@ class JsonFormatter(logging.Formatter):
             "ts": _timestamp(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for key, value in _context(record).items():
             doc.setdefault(key, value)
         if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+            doc["exc"] = redact(self.formatException(record.exc_info))
         elif record.exc_text:
-            doc["exc"] = record.exc_text
+            doc["exc"] = redact(record.exc_text)
         if record.stack_info:
             doc["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(doc, default=str, ensure_ascii=False)
+        return json.dumps(doc, default=_shown, ensure_ascii=False)
 
 
 def _kv_value(value: Any) -> str:
-    text = str(value)
+    text = _shown(value)
     if text == "" or any(c.isspace() or c in '"=' for c in text):
         return json.dumps(text, ensure_ascii=False)
     return text
@@ -112,11 +128,11 @@ class KeyValueFormatter(logging.Formatter):
         for key in ("request_id", "task_id"):
             if key in context:
                 parts.append(f"{key}={context.pop(key)}")
-        parts.append(record.getMessage())
+        parts.append(redact(record.getMessage()))
         parts += [f"{key}={_kv_value(value)}" for key, value in context.items()]
         line = " ".join(parts)
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += "\n" + redact(self.formatException(record.exc_info))
         if record.stack_info:
             line += "\n" + self.formatStack(record.stack_info)
         return line

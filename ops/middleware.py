@@ -117,8 +117,10 @@ def log_request(method: str, path: str, meta: Mapping[str, str], route: str, sta
     if not access_log.isEnabledFor(level):
         return
     fields: dict[str, object] = {
-        # The path only: query strings can carry OAuth codes and other secrets.
-        "method": method, "path": path[:_PATH_MAX], "route": route, "status": status,
+        # The path only: query strings can carry OAuth codes and other secrets; a feed URL
+        # holds its secret in the path, cut out here (ops.logs.redact) and by the formatters.
+        "method": method, "path": logs.redact(path)[:_PATH_MAX], "route": route,
+        "status": status,
         "duration_ms": round(elapsed * 1000, 2), "bytes": size,
         "client_ip": meta.get("REMOTE_ADDR", ""),
         "user_agent": meta.get("HTTP_USER_AGENT", "")[:_HEADER_MAX],

@@ -1,4 +1,5 @@
-"""Account pages: API tokens (create, revoke, scope) and the namespaces a user may publish to."""
+"""Account pages: API tokens (create, revoke, scope), feed URLs of catalogs (create,
+revoke) and the namespaces a user may publish to."""
 
 from __future__ import annotations
 
@@ -8,23 +9,33 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from curation import selectors as curation
+from curation.models import CatalogFeed
+from curation.services import feeds as feed_services
 from registry import services
+from registry.auth.resource import base_url
 from registry.models import ApiToken
 from web import grants
-from web.forms import TokenForm
+from web.forms import FeedForm, TokenForm
 
 NEW_SECRET_KEY = "web.new_token_secret"
+NEW_FEED_KEY = "web.new_feed_url"
 
 
 def _actor(request: HttpRequest) -> str:
     return f"user:{request.user.get_username()}"
 
 
-def _render_account(request: HttpRequest, form: TokenForm, status: int = 200) -> HttpResponse:
+def _render_account(request: HttpRequest, form: TokenForm | None = None,
+                    feed_form: FeedForm | None = None, status: int = 200) -> HttpResponse:
     granted = grants.user_publish_patterns(request.user)
+    feed_form = feed_form or FeedForm(user=request.user)
     return render(request, "web/account.html", {
-        "form": form, "tokens": grants.user_tokens(request.user), "granted": granted,
-        "new_secret": request.session.pop(NEW_SECRET_KEY, None),
+        "form": form or TokenForm(), "tokens": grants.user_tokens(request.user),
+        "granted": granted, "new_secret": request.session.pop(NEW_SECRET_KEY, None),
+        "feed_form": feed_form, "can_feed": bool(feed_form.fields["catalog"].choices),
+        "feeds": curation.feeds_held(actor=_actor(request), owner_id=request.user.pk),
+        "new_feed_url": request.session.pop(NEW_FEED_KEY, None),
     }, status=status)
 
 
@@ -32,7 +43,7 @@ def _render_account(request: HttpRequest, form: TokenForm, status: int = 200) ->
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     """The signed-in user's tokens and grants; a new token's secret is shown once."""
-    return _render_account(request, TokenForm())
+    return _render_account(request)
 
 
 @require_POST
@@ -48,7 +59,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["can_edit"] and not request.user.is_superuser:
             form.add_error("can_edit", "Only administrators can create editing tokens.")
     if not form.is_valid():
-        return _render_account(request, form, status=400)
+        return _render_account(request, form=form, status=400)
     created = services.token_create(
         name=form.cleaned_data["name"], patterns=form.cleaned_data["patterns"],
         actor=_actor(request), owner=request.user, can_edit=form.cleaned_data["can_edit"],
@@ -67,4 +78,32 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         return render(request, "web/404.html", {"what": "token"}, status=404)
     services.token_revoke(token=token, actor=_actor(request))
     messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("web:account")
+
+
+@require_POST
+@login_required
+def feed_create(request: HttpRequest) -> HttpResponse:
+    """Issue a feed URL of a catalog the user holds a role in; its URL is shown once."""
+    form = FeedForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_account(request, feed_form=form, status=400)
+    catalog = curation.catalog_resolve(form.cleaned_data["catalog"]).catalog
+    assert catalog is not None  # the form offers stored catalogs only
+    created = feed_services.feed_create(catalog=catalog, name=form.cleaned_data["name"],
+                                        actor=_actor(request), owner=request.user)
+    request.session[NEW_FEED_KEY] = f"{base_url(request)}/c/{catalog.slug}/k/{created.secret}"
+    messages.success(request, f"Feed “{created.feed.name}” of {catalog.slug} created.")
+    return redirect("web:account")
+
+
+@require_POST
+@login_required
+def feed_revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
+    """Revoke one of the user's own feeds."""
+    feed = CatalogFeed.objects.filter(owner=request.user, pk=feed_id).select_related("catalog").first()
+    if feed is None:
+        return render(request, "web/404.html", {"what": "feed"}, status=404)
+    feed_services.feed_revoke(feed=feed, actor=_actor(request))
+    messages.success(request, f"Feed “{feed.name}” revoked.")
     return redirect("web:account")

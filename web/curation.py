@@ -192,3 +192,10 @@ def upstream_runs(upstream: Upstream, limit: int = 20) -> list[SyncRun]:
     return list(upstream.runs.order_by("-started_at", "-id")[:limit])
 
 
+
+
+def feed_catalog_choices(user: Any) -> list[tuple[str, str]]:
+    """(slug, title) of the catalogs the user may issue themselves a feed URL of."""
+    caller = user_caller(user)
+    return [(c.slug, c.title or c.slug) for c in Catalog.objects.order_by("slug")
+            if curation.feed_may_create(curation.CatalogRef(c.slug, c), caller)]

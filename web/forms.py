@@ -88,3 +88,17 @@ class TokenForm(forms.Form):
         if any(len(p) > PATTERN_MAX or " " in p for p in patterns):
             raise forms.ValidationError("Patterns are names or prefixes ending in *, without spaces.")
         return patterns
+
+
+class FeedForm(forms.Form):
+    """Issue a feed URL of one catalog (the catalogs the user holds a role in)."""
+
+    prefix = "feed"  # beside the token form on the account page: its own field names and ids
+
+    catalog = forms.ChoiceField(label="Catalog")
+    name = forms.CharField(max_length=200, label="Feed name",
+                           help_text="Where you will use it, e.g. “laptop VS Code”.")
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["catalog"].choices = curation.feed_catalog_choices(user)

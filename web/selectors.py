@@ -14,6 +14,7 @@ from django.db.models import Q
 from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
 from web import clientconfig, curation, trust
+from web.publisher import Icons, PublisherInfo, publisher_info, themed_icons
 
 REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")
 TRANSPORTS = ("stdio", "streamable-http", "sse")
@@ -172,6 +173,8 @@ class ServerPage:
     pretty_json: str
     trust: trust.TrustView
     catalog_entries: list[Any]
+    icons: Icons | None = None  # per theme (light, dark)
+    publisher: PublisherInfo | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -203,7 +206,9 @@ def server_page(sv: ServerVersion, user: Any) -> ServerPage:
                       repository_url=http_url(repository.get("url")),
                       website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
                       pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv),
-                      catalog_entries=curation.version_entries(user, sv))
+                      catalog_entries=curation.version_entries(user, sv),
+                      icons=themed_icons(manifest),
+                      publisher=publisher_info(manifest))
 
 
 def _pretty(text: str) -> str:

@@ -29,6 +29,8 @@ urlpatterns = [
     path("account/", account_views.account, name="account"),
     path("account/tokens/", account_views.token_create, name="token-create"),
     path("account/tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token-revoke"),
+    path("account/feeds/", account_views.feed_create, name="feed-create"),
+    path("account/feeds/<int:feed_id>/revoke/", account_views.feed_revoke, name="feed-revoke"),
     path("account/login/", auth_views.LoginView.as_view(
         template_name="web/login.html", redirect_authenticated_user=True,
         extra_context={"oidc_enabled": settings.MCP_INDEX_OIDC_ENABLED}), name="login"),

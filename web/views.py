@@ -9,9 +9,11 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from web import selectors
+from curation.models import Catalog
+from web import curation, selectors
 from web.clientconfig import server_key
 from web.forms import SearchForm
+from web.guide import scope_setup
 
 PAGE_SIZE = 30
 
@@ -85,6 +87,10 @@ def namespace_detail(request: HttpRequest, namespace: str) -> HttpResponse:
 def guide(request: HttpRequest) -> HttpResponse:
     """How to point clients and agents at this registry or one of its catalogs."""
     base = request.build_absolute_uri("/").rstrip("/")
+    choices = curation.catalog_choices(request.user)
+    slug = request.GET.get("catalog", "")
+    catalog = Catalog.objects.filter(slug=slug).first() if slug in dict(choices) else None
     return render(request, "web/guide.html", {
         "base": base, "default_catalog": settings.MCP_INDEX_DEFAULT_CATALOG,
-        "namespace": settings.MCP_INDEX_NAMESPACE})
+        "namespace": settings.MCP_INDEX_NAMESPACE, "catalogs": choices,
+        "setup": scope_setup(base=base, catalog=catalog)})

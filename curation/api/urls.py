@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from curation.api import views
+from curation.api import feeds, views
 
 urlpatterns = [
     path("upstreams", views.UpstreamsView.as_view(), name="upstreams"),
@@ -12,6 +12,8 @@ urlpatterns = [
          name="upstream-conflicts"),
     path("upstreams/<slug:name>/sync", views.UpstreamSyncView.as_view(), name="upstream-sync"),
     path("catalogs", views.CatalogsView.as_view(), name="catalogs"),
+    path("feeds", feeds.FeedsView.as_view(), name="feeds"),
+    path("feeds/<int:feed_id>", feeds.FeedDetailView.as_view(), name="feed"),
     path("catalogs/<slug:slug>", views.CatalogDetailView.as_view(), name="catalog"),
     path("catalogs/<slug:slug>/rules", views.CatalogRulesView.as_view(), name="catalog-rules"),
     path("catalogs/<slug:slug>/pins", views.CatalogPinsView.as_view(), name="catalog-pins"),

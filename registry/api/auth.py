@@ -9,6 +9,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from registry.api.errors import Problem
+from registry.auth import resource
 from registry.auth.jwt import TokenError, verify_token
 from registry.auth.permissions import EDIT, PUBLISH, Permission, has_permission, patterns_for
 from registry.models import ApiToken
@@ -79,11 +80,33 @@ def caller_from_header(header: str) -> Caller | None:
     return Caller(claims.auth_method, claims.subject, claims.permissions)
 
 
+def caller_from_access_token(request: Request, value: str) -> Caller:
+    """An IdP access token (the registry as OAuth resource server) as a Caller: audience the
+    resource of this URL, the scope this method needs, catalog roles from the user's groups.
+    401 with the RFC 6750 error when it does not verify, 403 insufficient_scope."""
+    try:
+        token = resource.verify_access_token(value, audience=resource.resource_url(request))
+    except resource.TokenRejected as exc:
+        raise Problem(401, f"Invalid access token: {exc}", headers={
+            "WWW-Authenticate": resource.challenge(request, error="invalid_token",
+                                                   description=str(exc))}) from exc
+    needed = resource.required_scope(request)
+    if needed not in token.scopes:
+        raise Problem(403, f"The access token lacks the scope {needed}", headers={
+            "WWW-Authenticate": resource.challenge(request, error="insufficient_scope",
+                                                   scope=needed)})
+    return Caller("oauth", token.subject, (), scopes=token.roles, expires_at=token.expires_at)
+
+
 class BearerAuthentication(BaseAuthentication):
     """DRF authentication: sets request.auth to a Caller (request.user stays None)."""
 
     def authenticate(self, request: Request) -> tuple[Any, Caller] | None:
-        caller = caller_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and resource.is_access_token(value.strip()):
+            return None, caller_from_access_token(request, value.strip())
+        caller = caller_from_header(header)
         return None if caller is None else (None, caller)
 
     def authenticate_header(self, request: Request) -> str:

@@ -11,17 +11,20 @@ from rest_framework.views import exception_handler
 # The problem+json builder lives in ops, whose middleware answers API paths too.
 from ops.http import problem_response
 from ops.parsers import BodyRefused
+from registry.auth import resource
 from registry.errors import InvalidManifest, RegistryError
 
 
 class Problem(exceptions.APIException):
     """Raise from a view to answer with a problem document."""
 
-    def __init__(self, status: int, detail: str, errors: list[Any] | None = None) -> None:
+    def __init__(self, status: int, detail: str, errors: list[Any] | None = None, *,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status_code = status
         self.problem_detail = detail
         self.errors = errors or []
+        self.headers = headers or {}
 
 
 def registry_error_response(exc: RegistryError) -> HttpResponse:
@@ -49,7 +52,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRe
     if isinstance(exc, RegistryError):
         return registry_error_response(exc)
     if isinstance(exc, Problem):
-        return problem_response(exc.status_code, exc.problem_detail, exc.errors)
+        answer = problem_response(exc.status_code, exc.problem_detail, exc.errors, exc.headers)
+        if exc.status_code == 401 and "WWW-Authenticate" not in answer:
+            # Every 401 says how to authenticate: where the protected-resource metadata is
+            # (RFC 9728) when an IdP is configured, else the plain Bearer scheme.
+            answer["WWW-Authenticate"] = resource.challenge(context["request"])
+        return answer
     if isinstance(exc, BodyRefused):
         return problem_response(400, f"Request body refused: {exc.location} {exc.reason}",
                                 [{"message": exc.reason, "location": exc.location}])

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
 # Which paths are the API is shared with ops (rate-limit refusals).
-from ops.http import is_api_path, problem_response
+from ops.http import RESOURCE_METADATA, is_api_path, problem_response
 
 
 class BodySizeLimitMiddleware:
@@ -27,6 +27,13 @@ class BodySizeLimitMiddleware:
         if size > limit:
             return problem_response(413, f"Request body is {size} bytes; the limit is {limit}")
         return self.get_response(request)
+
+
+READ_METHODS = "GET, HEAD, OPTIONS"
+WRITE_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+# What a browser-based client may read from a cross-origin response besides the basics.
+EXPOSED_HEADERS = ("ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
+                   "WWW-Authenticate, X-Request-ID, Idempotent-Replayed")
 
 
 class PermanentRedirect308(HttpResponsePermanentRedirect):
@@ -53,7 +60,14 @@ class ApiPathMiddleware:
         response = HttpResponse(status=204) if preflight else self.get_response(request)
         # JSON is never a document: nothing in it may load or run, nor be framed.
         response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        # CORS as GitHub documents for custom registries (any origin; GET and OPTIONS with
+        # Authorization and Content-Type), plus the writes at the root (official #1436).
+        # Catalog and feed URLs only read. No credentials mode: tokens go in a header.
         response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+        response["Access-Control-Allow-Methods"] = (
+            READ_METHODS if path.startswith(("/c/", RESOURCE_METADATA)) else WRITE_METHODS)
         response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+        response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if preflight:
+            response["Access-Control-Max-Age"] = "86400"
         return response

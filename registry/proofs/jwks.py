@@ -66,7 +66,8 @@ def fetch_jwks(issuer: str, *, refresh: bool = False) -> dict[str, Any]:
     return jwks
 
 
-def _signing_key(jwks: dict[str, Any], kid: str | None, alg: str) -> Any | None:
+def signing_key(jwks: dict[str, Any], kid: str | None, alg: str) -> Any | None:
+    """The JWKS entry for `kid` usable with `alg` (any signing key when kid is None)."""
     for entry in jwks.get("keys", []):
         if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
             continue
@@ -104,9 +105,9 @@ def verify_id_token(token: str, *, issuer: str, audiences: Iterable[str], method
     if alg not in ALGORITHMS:
         raise ProofError(f"oidc_token algorithm {alg!r} is not accepted")
     kid = header.get("kid")
-    key = _signing_key(fetch_jwks(issuer), kid, alg)
+    key = signing_key(fetch_jwks(issuer), kid, alg)
     if key is None:  # the issuer may have rotated its keys since we cached them
-        key = _signing_key(fetch_jwks(issuer, refresh=True), kid, alg)
+        key = signing_key(fetch_jwks(issuer, refresh=True), kid, alg)
     if key is None:
         raise ProofError("oidc_token was signed with a key the issuer does not publish")
     try:

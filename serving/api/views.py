@@ -7,11 +7,17 @@ comes from the URL and serving.reader reads it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from curation import selectors as curation
 from curation.selectors import BUILTIN_SLUG, CatalogRef
+from curation.services.feeds import feed_authenticate
+from ops import ratelimit
 from registry.api.errors import Problem
 from registry.api.views import RegistryView, VersionEditView
 from serving import reader, render
@@ -19,9 +25,40 @@ from serving.query import parse_bool, parse_list_query
 
 
 class ReadView(RegistryView):
-    """Base: the scope from the URL (the root's is `all`), with read access enforced."""
+    """Base: the scope from the URL (the root's is `all`), with read access enforced.
+
+    Under a feed URL (`/c/<slug>/k/<secret>/…`) the secret is the credential: the feed's
+    catalog is read whatever its visibility, charged to the feed's own rate-limit bucket.
+    """
+
+    feed_secret: str | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.feed_secret = kwargs.pop("secret", None)
+        return super().dispatch(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any
+                          ) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.feed_secret is not None:
+            response["Cache-Control"] = "private, no-cache"  # revocation takes effect at once
+            response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def feed_scope(self, request: Request, slug: str, secret: str) -> CatalogRef:
+        feed = feed_authenticate(slug=slug, secret=secret)
+        if feed is None:
+            ratelimit.record_auth_failure(request)
+            raise Problem(404, "No such feed: it was revoked, or never issued for this catalog")
+        wait = ratelimit.charge_key(request, f"feed:{feed.pk}", settings.MCP_INDEX_RATE_LIMIT_FEED)
+        if wait is not None:
+            raise Problem(429, f"Too many requests on this feed; retry in {wait} s",
+                          headers={"Retry-After": str(wait)})
+        return CatalogRef(slug, feed.catalog)
 
     def scope(self, request: Request, slug: str) -> CatalogRef:
+        if self.feed_secret is not None:
+            return self.feed_scope(request, slug, self.feed_secret)
         ref = curation.catalog_resolve(slug)
         if not curation.catalog_readable(ref, request.auth):
             if request.auth is None:

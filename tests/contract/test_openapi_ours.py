@@ -40,7 +40,8 @@ from tests.fuzz.seed import (
 )
 from tests.support.manifests import manifest
 
-SITE_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/openapi.yaml", "/docs"}
+SITE_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/openapi.yaml", "/docs",
+              "/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/c/{}"}
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 _GROUP = re.compile(r"\(\?P<\w+>[^()]*\)")
 _CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
@@ -265,6 +266,11 @@ REQUESTS: dict[str, Req] = {
                                body={"name": SERVER, "version": "1.0.0", "decision": "approve",
                                      "reason": "reviewed"}),
     "rebuildCatalog": Req(202),
+    "listFeeds": Req(200),
+    "createFeed": Req(201, body={"catalog": PRIVATE_CATALOG, "name": "laptop"}),
+    "revokeFeed": Req(200),
+    "resourceMetadata": Req(200, token=None),
+    "catalogResourceMetadata": Req(200, path={"slug": PRIVATE_CATALOG}, token=None),
     "healthz": Req(200, token=None),
     "readyz": Req(200, token=None),
     "metrics": Req(200, token=None),
@@ -287,6 +293,8 @@ ERRORS: list[tuple[str, str, Req]] = [
     ("PUT", "/v0.1/x/io.mcpindex/catalogs/{slug}/rules", Req(400, body={"rules": [{"action": "?"}]})),
     ("GET", "/c/{slug}/v0.1/servers", Req(401, path={"slug": PRIVATE_CATALOG}, token=None)),
     ("GET", "/c/{slug}/v0.1/servers", Req(404, path={"slug": "no-such-catalog"}, token=None)),
+    ("GET", "/c/{slug}/k/{secret}/v0.1/servers", Req(404, path={"secret": "mcpf_revoked"}, token=None)),
+    ("POST", "/v0.1/x/io.mcpindex/feeds", Req(403, body={"catalog": "all", "name": "n"})),
     ("GET", "/v0.1/x/io.mcpindex/upstreams", Req(403, token="publisher")),
     ("POST", "/v0.1/x/io.mcpindex/upstreams", Req(409, body={"name": UPSTREAM, "base_url": "https://a.example"})),
     ("GET", "/v0.1/x/io.mcpindex/catalogs/{slug}", Req(400, path={"slug": "all"})),
@@ -318,7 +326,8 @@ def _tokens() -> dict[str | None, str | None]:
 
 def _send(client: Client, method: str, template: str, req: Req, seeded: Seeded) -> Any:
     values = {"serverName": SERVER, "version": "1.0.0", "name": UPSTREAM,
-              "token_id": str(seeded.token_id),
+              "token_id": str(seeded.token_id), "feed_id": str(seeded.feed_id),
+              "secret": seeded.feed_secret,
               "slug": path_slug(template), **req.path}
     url = _PARAM.sub(lambda m: quote(values[m.group(0)[1:-1]], safe=""), template)
     body = req.body

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from curation.models import Catalog, CatalogOverlay, CatalogPin, Upstream
+from curation.services.feeds import feed_create
 from curation.services.membership import catalog_rebuild
 from mcp_index_common import dsse
 from mcp_index_common.statements import statement_bytes_for
@@ -47,6 +48,9 @@ SERVER_SETTINGS = {
     "MCP_INDEX_SYNC_RETRIES": 0,
     "MCP_INDEX_SYNC_BACKOFF_SECONDS": 0,
     "MCP_INDEX_SYNC_MAX_WAIT_SECONDS": 1,
+    # The registry as a resource server: its metadata served, a token naming this issuer
+    # refused at once (nothing listens there).
+    "MCP_INDEX_OAUTH_ISSUER": CLOSED_PORT_URL,
 }
 
 
@@ -55,6 +59,8 @@ class Seeded:
     """What seed() made, for the tests that aim at it."""
 
     token_id: int
+    feed_id: int = 0
+    feed_secret: str = ""
     versions: list[str] = field(default_factory=lambda: ["1.0.0", "1.1.0"])
 
 
@@ -131,4 +137,5 @@ def seed() -> Seeded:
         catalog_rebuild(catalog=catalog)
     token = registry_services.token_create(name="seed", patterns=["io.github.acme/*"],
                                            actor="fuzz:admin")
-    return Seeded(token_id=token.token.pk)
+    feed = feed_create(catalog=featured, name="seeded", actor="fuzz:admin")
+    return Seeded(token_id=token.token.pk, feed_id=feed.feed.pk, feed_secret=feed.secret)

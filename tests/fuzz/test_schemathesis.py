@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Cases per operation and mode. A server.json body (publish, edit) costs Hypothesis about
-# a second per case to build, so those get fewer: 91 operations x 2 modes, > 1,000 cases.
+# a second per case to build, so those get fewer: 102 operations x 2 modes, > 1,000 cases.
 EXAMPLES = 10
 SERVER_JSON_EXAMPLES = 4
 MIN_TOTAL_CASES = 1000
@@ -76,7 +76,8 @@ def test_the_run_is_at_least_1000_cases() -> None:
 def aimed_path(seeded: Seeded, path: str) -> dict[str, Any]:
     """Path parameters naming what seed() stored."""
     return {"serverName": SERVER, "version": seeded.versions[0], "name": UPSTREAM,
-            "token_id": seeded.token_id, "slug": path_slug(path)}
+            "token_id": seeded.token_id, "slug": path_slug(path), "feed_id": seeded.feed_id,
+            "secret": seeded.feed_secret}
 
 
 def _describe(failure: Failure, response: Any, case: Any) -> str:
