@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from mcp_index_common.clientconfig import server_key
 from web import selectors
-from web.clientconfig import server_key
 from web.forms import SearchForm
 
 PAGE_SIZE = 30

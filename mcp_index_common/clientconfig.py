@@ -1,5 +1,8 @@
-"""Client configuration from a server.json: Claude Desktop, Claude Code, VS Code and Cursor.
+"""Client configuration from a server.json: Claude Desktop, Claude Code, VS Code, Cursor and a
+generic `mcpServers` entry.
 
+The one implementation behind the web catalog's server page and the MCP tool
+`get_install_config` (serving.mcp), which is why it lives here, below both.
 Pure functions over the manifest dict (no Django): every value comes from untrusted
 manifest text, so shell commands are built with `shlex.quote` and JSON with `json.dumps`.
 Secrets never get a value: VS Code prompts through `${input:…}`, the other clients get a
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -346,6 +350,28 @@ def cursor(launch: Launch) -> str:
     else:
         entry = _stdio_entry(launch, "placeholder")
     return _dump({"mcpServers": {launch.key: entry}})
+
+
+def generic(launch: Launch) -> str:
+    """The common `mcpServers` shape most other clients read, with an explicit `type`."""
+    if launch.is_remote:
+        assert launch.url is not None
+        entry: dict[str, Any] = {"type": launch.transport, "url": launch.url.render("placeholder")}
+        if launch.headers:
+            entry["headers"] = _render_pairs(launch.headers, "placeholder")
+    else:
+        entry = {"type": STDIO, **_stdio_entry(launch, "placeholder")}
+    return _dump({"mcpServers": {launch.key: entry}})
+
+
+# Each client by the name tools and URLs use, with its renderer and what the text is.
+CLIENTS: dict[str, tuple[Callable[[Launch], str], str]] = {
+    "claude-desktop": (claude_desktop, "json"),
+    "claude-code": (claude_code, "shell"),
+    "vscode": (vscode, "json"),
+    "cursor": (cursor, "json"),
+    "generic": (generic, "json"),
+}
 
 
 def configs_for(launch: Launch) -> ClientConfigs:
