@@ -119,6 +119,10 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -132,7 +136,7 @@ def server_key(name: str) -> str:
 def _input_value(spec: dict[str, Any], name: str, prompts: _Prompts, *, required: bool
                  ) -> Value | None:
     """The value of an input: its fixed value, else a prompt or its default; None to omit."""
-    variables = spec.get("variables") if isinstance(spec.get("variables"), dict) else {}
+    variables = _dict(spec.get("variables"))
     fixed = _str(spec.get("value"))
     if fixed:
         return _substitute(fixed, variables, prompts)
@@ -213,12 +217,13 @@ def _package_launch(key: str, package: dict[str, Any]) -> Launch:
     registry = _str(package.get("registryType")).lower()
     ident = _str(package.get("identifier"))
     version = _str(package.get("version"))
-    transport = package.get("transport") if isinstance(package.get("transport"), dict) else {}
+    transport = _dict(package.get("transport"))
     runtime_args, _ = _arguments(package.get("runtimeArguments"), prompts)
     package_args, named = _arguments(package.get("packageArguments"), prompts)
     env = _key_values(package.get("environmentVariables"), prompts)
     label = f"{registry or 'package'}: {ident}"
     note = ""
+    prefix: tuple[str, ...]
     launcher = _LAUNCHERS.get(registry)
     if registry == "mcpb":
         return Launch(key=key, label=label, transport=STDIO, download=ident,
@@ -262,7 +267,7 @@ def _package_launch(key: str, package: dict[str, Any]) -> Launch:
 
 def _remote_launch(key: str, remote: dict[str, Any]) -> Launch:
     prompts = _Prompts()
-    variables = remote.get("variables") if isinstance(remote.get("variables"), dict) else {}
+    variables = _dict(remote.get("variables"))
     url = _substitute(_str(remote.get("url")), variables, prompts)
     headers = _key_values(remote.get("headers"), prompts)
     kind = SSE if remote.get("type") == SSE else HTTP

@@ -99,6 +99,13 @@ class McpEndpoint:
         if match is None:
             await _problem(404, "Not found")(scope, receive, send)
             return
+        if scope["method"] != "POST":
+            # Stateless and JSON-only: no server-initiated stream to GET (the SDK would hold
+            # one open, a sync worker for each), no session to DELETE. The transport spec's
+            # answer for a server without that stream is 405.
+            await _problem(405, "The MCP endpoint takes POST only (stateless, JSON answers)",
+                           {"Allow": "POST"})(scope, receive, send)
+            return
         refused = await self.guard.validate_request(Request(scope), is_post=False)
         if refused is not None:
             await refused(scope, receive, send)

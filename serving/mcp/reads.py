@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from django.conf import settings
 from mcp.server.mcpserver.exceptions import ToolError
@@ -101,8 +101,8 @@ def cursor_decode(cursor: str) -> tuple[str, SearchFilters, int]:
         raise ToolError("cursor is not one this server issued: pass nextCursor unchanged")
     _, query, registry_type, transport, remote_only, trusted_only, offset = doc
     valid = (isinstance(query, str) and len(query) <= s.QUERY_MAX and text_ok(query)
-             and registry_type in ("", *s.RegistryType.__args__)
-             and transport in ("", *s.Transport.__args__)
+             and registry_type in ("", *get_args(s.RegistryType))
+             and transport in ("", *get_args(s.Transport))
              and isinstance(remote_only, bool) and isinstance(trusted_only, bool)
              and isinstance(offset, int) and not isinstance(offset, bool)
              and 0 <= offset <= 1_000_000)
