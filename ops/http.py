@@ -19,7 +19,7 @@ API_PREFIXES = ("/v0/", "/v0.1/", "/c/")
 
 
 def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1")
+    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1", "/mcp")
 
 
 def problem_body(status: int, detail: str, errors: list[Any] | None = None) -> dict[str, Any]:

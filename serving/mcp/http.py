@@ -21,7 +21,6 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from curation import selectors as curation
-from curation.selectors import BUILTIN_SLUG
 from ops.http import PROBLEM_CONTENT_TYPE, problem_body
 from registry.api.auth import caller_from_header
 from registry.api.errors import Problem
@@ -110,7 +109,8 @@ class McpEndpoint:
         if refused is not None:
             await refused(scope, receive, send)
             return
-        slug = match.group("slug") or BUILTIN_SLUG
+        # The root serves what the root API serves: the default catalog (`all` unless set).
+        slug = match.group("slug") or settings.MCP_INDEX_DEFAULT_CATALOG
         authorization = Request(scope).headers.get("authorization", "")
         try:
             access = await run_db(_access, slug, authorization)

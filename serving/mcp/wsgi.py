@@ -1,5 +1,9 @@
 """The MCP endpoint inside the WSGI app: MCP paths go through a2wsgi, everything else to Django.
 
+MCP requests skip Django's URL routing and views but not what every request owes the
+operator: ops' request context (request id, access log, request metrics under the route
+`/mcp` or `/c/<slug>/mcp`) and the rate limits wrap them as they wrap the API.
+
 Why WSGI and not an ASGI router under a uvicorn worker: measured in bench/mcp_bench.py
 (bench/RESULTS.md, docs/mcp.md "Deployment"). Every deployment keeps running
 `gunicorn config.wsgi:application` with sync workers, and the plain API pays one regex test.
@@ -20,7 +24,12 @@ from concurrent.futures import Future
 from typing import Any
 
 from a2wsgi import ASGIMiddleware
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import ResolverMatch
 
+from ops.middleware import RequestContextMiddleware
+from ops.ratelimit import RateLimitMiddleware
 from serving.mcp.http import McpEndpoint, is_mcp_path
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -51,6 +60,10 @@ class _Bridge:
             raise
 
 
+def _route(request: HttpRequest) -> None:
+    """Never called: the resolver match only names the route for logs and metrics."""
+
+
 class WithMcp:
     """WSGI app: MCP paths to the endpoint (through a2wsgi), the rest to `django_app`."""
 
@@ -58,6 +71,7 @@ class WithMcp:
         self.django_app = django_app
         self._bridge: _Bridge | None = None
         self._lock = threading.Lock()
+        self.chain = RequestContextMiddleware(RateLimitMiddleware(self._mcp, writes=False))
 
     def bridge(self) -> _Bridge:
         bridge = self._bridge
@@ -68,8 +82,26 @@ class WithMcp:
                     bridge = self._bridge = _Bridge()
         return bridge
 
+    def _mcp(self, request: HttpRequest) -> HttpResponse:
+        """The endpoint's answer (a complete JSON body: stateless, no streams) as a response."""
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+            answer.update(status=int(status.split(" ", 1)[0]), headers=headers)
+
+        body = b"".join(self.bridge().wsgi(request.META, start_response))  # type: ignore[arg-type]
+        response = HttpResponse(body, status=answer["status"])
+        for name, value in answer["headers"]:
+            response[name] = value
+        return response
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
-        if is_mcp_path(environ.get("PATH_INFO", "")):
-            return self.bridge().wsgi(environ, start_response)  # type: ignore[arg-type]
-        return self.django_app(environ, start_response)
+        if not is_mcp_path(environ.get("PATH_INFO", "")):
+            return self.django_app(environ, start_response)
+        request = WSGIRequest(environ)
+        route = "mcp" if request.path.startswith("/mcp") else "c/<slug>/mcp"
+        request.resolver_match = ResolverMatch(_route, (), {}, route=route)
+        response = self.chain(request)
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        return response if not isinstance(response, HttpResponse) else [response.content]

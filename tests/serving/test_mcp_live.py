@@ -4,6 +4,7 @@ the official Python SDK client, the MCP Inspector CLI (npm) and the MCP conforma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,30 @@ def test_the_mcp_inspector_cli_calls_every_tool(server: Gunicorn, viewer: str,
     corp = inspector(server.url + "/c/corp/mcp", "tools/call", tmp_path, tool="search_servers",
                      args={"query": "files"}, headers={"Authorization": f"Bearer {viewer}"})
     assert corp["structuredContent"]["catalog"] == "corp"
+
+
+def test_requests_are_logged_and_rate_limited(tmp_path: Path, viewer: str) -> None:
+    served = Gunicorn(tmp_path / "limited.log", {"DATABASE_URL": db_url(),
+                                                 "MCP_INDEX_RATE_LIMITS": "1",
+                                                 "MCP_INDEX_RATE_LIMIT_ANON": "3/m",
+                                                 # tools/call is a POST but a read: not a write
+                                                 "MCP_INDEX_RATE_LIMIT_WRITES": "1/m"})
+    try:
+        served.wait_ready()
+        statuses = [httpx.post(served.url + "/mcp", json=SEARCH, headers=HEADERS).status_code
+                    for _ in range(4)]
+        limited = httpx.post(served.url + "/c/corp/mcp", json=SEARCH, headers=HEADERS)
+        log = served.output()
+    finally:
+        served.stop()
+    assert statuses == [200, 200, 200, 429]
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert limited.headers["Content-Type"] == "application/problem+json"
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("message") == "request"]
+    assert [(r["route"], r["status"]) for r in requests] == [("/mcp", 200)] * 3 + [
+        ("/mcp", 429), ("/c/<slug>/mcp", 429)]
+    assert all(r["request_id"] for r in requests)
 
 
 # The conformance suite's server scenarios that apply to a read-only registry: the others
