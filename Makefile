@@ -61,7 +61,7 @@ test: $(VENV)/.installed services node-tools ## Run the whole test suite on Post
 		$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: $(VENV)/.installed services ## The quick inner loop: the suite without the e2e, deploy and slow tests
+test-fast: $(VENV)/.installed services node-tools ## The quick inner loop: the suite without the e2e, deploy and slow tests
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
