@@ -114,7 +114,7 @@ def cursor_decode(cursor: str) -> tuple[str, SearchFilters, int]:
 
 def text_ok(value: str) -> bool:
     try:
-        s._storable(value)
+        s.storable(value)
     except ValueError:
         return False
     return True

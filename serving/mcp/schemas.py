@@ -22,7 +22,7 @@ LIMIT_MAX = 50
 LIMIT_DEFAULT = 10
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     """Refuse what no column can hold (NUL, lone surrogates): the one input boundary's check."""
     problem = text_problem(value)
     if problem:
@@ -32,14 +32,14 @@ def _storable(value: str) -> str:
 
 Query = Annotated[str, Field(max_length=QUERY_MAX, description="What the server should do, in "
                              "words or keywords (\"query a postgres database\"); empty lists all"),
-                  AfterValidator(_storable)]
+                  AfterValidator(storable)]
 ServerName = Annotated[str, Field(min_length=1, max_length=NAME_MAX, description="The server's "
                                   "reverse-DNS name, e.g. io.github.acme/weather"),
-                       AfterValidator(_storable)]
-Version = Annotated[str, Field(min_length=1, max_length=VERSION_MAX), AfterValidator(_storable)]
+                       AfterValidator(storable)]
+Version = Annotated[str, Field(min_length=1, max_length=VERSION_MAX), AfterValidator(storable)]
 Cursor = Annotated[str, Field(min_length=1, max_length=CURSOR_MAX, description="nextCursor of "
                               "the previous page: it carries the query and filters"),
-                   AfterValidator(_storable)]
+                   AfterValidator(storable)]
 Limit = Annotated[int, Field(ge=1, le=LIMIT_MAX, description=f"Results per page, 1-{LIMIT_MAX}")]
 RegistryType = Literal["npm", "pypi", "oci", "nuget", "mcpb"]
 Transport = Literal["stdio", "streamable-http", "sse"]
