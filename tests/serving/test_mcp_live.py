@@ -5,6 +5,7 @@ the official Python SDK client, the MCP Inspector CLI (npm) and the MCP conforma
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,8 @@ def test_the_conformance_suite(server: Gunicorn, tmp_path: Path) -> None:
     failures = {}
     for scenario in SCENARIOS:
         done = conformance(server.url + "/mcp", scenario, tmp_path)
-        if done.returncode != 0:
+        passed = re.search(r"Passed: (\d+)/(\d+), 0 failed", done.stdout)
+        if done.returncode != 0 or not passed or passed.group(1) != passed.group(2) \
+                or passed.group(1) == "0":
             failures[scenario] = (done.stdout + done.stderr)[-1500:]
     assert failures == {}
