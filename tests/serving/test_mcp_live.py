@@ -121,7 +121,7 @@ def test_the_mcp_inspector_cli_calls_every_tool(server: Gunicorn, viewer: str,
 def test_requests_are_logged_and_rate_limited(tmp_path: Path, viewer: str) -> None:
     served = Gunicorn(tmp_path / "limited.log", {"DATABASE_URL": db_url(),
                                                  "MCP_INDEX_RATE_LIMITS": "1",
-                                                 "MCP_INDEX_RATE_LIMIT_ANON": "3/h",  # no refill within a test
+                                                 "MCP_INDEX_RATE_LIMIT_ANON": "3/h",  # no refill in a test
                                                  # tools/call is a POST but a read: not a write
                                                  "MCP_INDEX_RATE_LIMIT_WRITES": "1/h"})
     try:
