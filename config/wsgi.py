@@ -1,5 +1,6 @@
-"""WSGI entry point for gunicorn: Django, with the MCP endpoint (/mcp, /c/<slug>/mcp) beside it
-(serving.mcp.wsgi; docs/mcp.md "Deployment")."""
+"""WSGI entry point for gunicorn: the MCP endpoint (/mcp, /c/<slug>/mcp; serving.mcp.wsgi,
+docs/mcp.md "Deployment") beside Django, which sits behind the cache-hit fast path
+(ops.fastpath)."""
 
 import os
 
@@ -8,6 +9,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_wsgi_application()
 
-from serving.mcp.wsgi import WithMcp  # noqa: E402 - needs the apps loaded by the line above
+from ops.fastpath import CacheHitApp  # noqa: E402  (needs the settings configured above)
+from serving.mcp.wsgi import WithMcp  # noqa: E402  (needs the apps loaded above)
 
-application = WithMcp(django_application)
+# MCP paths first: they are POSTs, which the fast path would only pass on.
+application = WithMcp(CacheHitApp(django_application))
