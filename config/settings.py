@@ -296,7 +296,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
     # Django's own loggers print through the root handler too (one format, no duplicates).
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True},
+                # The MCP SDK logs every stateless request's transport at INFO (serving.mcp).
+                "mcp": {"handlers": [], "level": "WARNING", "propagate": True}},
 }
 # Celery workers keep this logging setup instead of installing their own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

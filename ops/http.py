@@ -21,7 +21,7 @@ API_PREFIXES = ("/v0/", "/v0.1/", "/c/", RESOURCE_METADATA + "/")
 
 
 def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1", RESOURCE_METADATA)
+    return path.startswith(API_PREFIXES) or path in ("/v0", "/v0.1", "/mcp", RESOURCE_METADATA)
 
 
 def problem_body(status: int, detail: str, errors: list[Any] | None = None) -> dict[str, Any]:

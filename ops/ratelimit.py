@@ -195,10 +195,14 @@ def _headers(response: HttpResponse, verdict: Verdict) -> None:
 
 
 class RateLimitMiddleware:
-    """Applies MCP_INDEX_RATE_LIMIT_{ANON,TOKEN,WRITES} to every request but probes/static."""
+    """Applies MCP_INDEX_RATE_LIMIT_{ANON,TOKEN,WRITES} to every request but probes/static.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    `writes=False` for an app whose POSTs are reads (the MCP endpoint: JSON-RPC over POST)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse], *,
+                 writes: bool = True) -> None:
         self.get_response = get_response
+        self.writes = writes
         self.limiter = Limiter()
         for name in ("ANON", "TOKEN", "WRITES", "AUTH_FAILURES"):  # refuse to start on typos
             Rate.parse(getattr(settings, f"MCP_INDEX_RATE_LIMIT_{name}"))
@@ -213,7 +217,7 @@ class RateLimitMiddleware:
         verdict = request.META.pop(PRECHARGED, None) or self.limiter.charge(bucket, rate, ip_key)
         if verdict is not None and not verdict.allowed:
             return _too_many(request, verdict)
-        if request.method not in SAFE_METHODS:
+        if self.writes and request.method not in SAFE_METHODS:
             writes = Rate.parse(settings.MCP_INDEX_RATE_LIMIT_WRITES)
             write = self.limiter.charge("w:" + bucket, writes, ip_key)
             if write is not None and not write.allowed:

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 from django.db import connection
 from django.db.models import Q
 
+from mcp_index_common import clientconfig
 from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
-from web import clientconfig, curation, trust
+from web import curation, trust
 from web.publisher import Icons, PublisherInfo, publisher_info, themed_icons
 
 REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")

@@ -10,8 +10,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from curation.models import Catalog
+from mcp_index_common.clientconfig import server_key
 from web import curation, selectors
-from web.clientconfig import server_key
 from web.forms import SearchForm
 from web.guide import scope_setup
 

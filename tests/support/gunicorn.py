@@ -19,9 +19,11 @@ START_TIMEOUT = 30.0
 
 
 class Gunicorn:
-    """config.wsgi under gunicorn with production settings (DEBUG off) and the given env."""
+    """config.wsgi (or `app`, with more gunicorn `args`) under gunicorn with production settings
+    (DEBUG off) and the given env."""
 
-    def __init__(self, log_path: Path, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], workers: int = 1, *,
+                 app: str = "config.wsgi:application", args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -36,9 +38,8 @@ class Gunicorn:
         }
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"127.0.0.1:{self.port}", "--workers", str(workers), "--timeout", "60",
-             "--graceful-timeout", "2"],
+            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "2", *args],
             cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self) -> None:

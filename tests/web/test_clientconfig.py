@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from mcp_index_common import clientconfig as cc
 from tests.support.data import EXAMPLES, SHARED, load_json
-from web import clientconfig as cc
 
 
 def only(manifest: dict[str, Any]) -> cc.Launch:

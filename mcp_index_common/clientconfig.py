@@ -1,5 +1,8 @@
-"""Client configuration from a server.json: Claude Desktop, Claude Code, VS Code and Cursor.
+"""Client configuration from a server.json: Claude Desktop, Claude Code, VS Code, Cursor and a
+generic `mcpServers` entry.
 
+The one implementation behind the web catalog's server page and the MCP tool
+`get_install_config` (serving.mcp), which is why it lives here, below both.
 Pure functions over the manifest dict (no Django): every value comes from untrusted
 manifest text, so shell commands are built with `shlex.quote` and JSON with `json.dumps`.
 Secrets never get a value: VS Code prompts through `${input:…}`, the other clients get a
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -115,6 +119,10 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -128,7 +136,7 @@ def server_key(name: str) -> str:
 def _input_value(spec: dict[str, Any], name: str, prompts: _Prompts, *, required: bool
                  ) -> Value | None:
     """The value of an input: its fixed value, else a prompt or its default; None to omit."""
-    variables = spec.get("variables") if isinstance(spec.get("variables"), dict) else {}
+    variables = _dict(spec.get("variables"))
     fixed = _str(spec.get("value"))
     if fixed:
         return _substitute(fixed, variables, prompts)
@@ -209,12 +217,13 @@ def _package_launch(key: str, package: dict[str, Any]) -> Launch:
     registry = _str(package.get("registryType")).lower()
     ident = _str(package.get("identifier"))
     version = _str(package.get("version"))
-    transport = package.get("transport") if isinstance(package.get("transport"), dict) else {}
+    transport = _dict(package.get("transport"))
     runtime_args, _ = _arguments(package.get("runtimeArguments"), prompts)
     package_args, named = _arguments(package.get("packageArguments"), prompts)
     env = _key_values(package.get("environmentVariables"), prompts)
     label = f"{registry or 'package'}: {ident}"
     note = ""
+    prefix: tuple[str, ...]
     launcher = _LAUNCHERS.get(registry)
     if registry == "mcpb":
         return Launch(key=key, label=label, transport=STDIO, download=ident,
@@ -258,7 +267,7 @@ def _package_launch(key: str, package: dict[str, Any]) -> Launch:
 
 def _remote_launch(key: str, remote: dict[str, Any]) -> Launch:
     prompts = _Prompts()
-    variables = remote.get("variables") if isinstance(remote.get("variables"), dict) else {}
+    variables = _dict(remote.get("variables"))
     url = _substitute(_str(remote.get("url")), variables, prompts)
     headers = _key_values(remote.get("headers"), prompts)
     kind = SSE if remote.get("type") == SSE else HTTP
@@ -346,6 +355,28 @@ def cursor(launch: Launch) -> str:
     else:
         entry = _stdio_entry(launch, "placeholder")
     return _dump({"mcpServers": {launch.key: entry}})
+
+
+def generic(launch: Launch) -> str:
+    """The common `mcpServers` shape most other clients read, with an explicit `type`."""
+    if launch.is_remote:
+        assert launch.url is not None
+        entry: dict[str, Any] = {"type": launch.transport, "url": launch.url.render("placeholder")}
+        if launch.headers:
+            entry["headers"] = _render_pairs(launch.headers, "placeholder")
+    else:
+        entry = {"type": STDIO, **_stdio_entry(launch, "placeholder")}
+    return _dump({"mcpServers": {launch.key: entry}})
+
+
+# Each client by the name tools and URLs use, with its renderer and what the text is.
+CLIENTS: dict[str, tuple[Callable[[Launch], str], str]] = {
+    "claude-desktop": (claude_desktop, "json"),
+    "claude-code": (claude_code, "shell"),
+    "vscode": (vscode, "json"),
+    "cursor": (cursor, "json"),
+    "generic": (generic, "json"),
+}
 
 
 def configs_for(launch: Launch) -> ClientConfigs:
