@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Encoder:
 
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never a hub: the files are local
+        # Imported here: only a process that embeds pays for loading onnxruntime.
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -78,7 +80,7 @@ class Encoder:
         options = onnxruntime.SessionOptions()
         # The web and task processes share few cores: one thread each keeps a query's own
         # embedding from starving the other requests of the process.
-        options.intra_op_num_threads = int(os.environ.get("MCP_INDEX_EMBED_THREADS", "1"))
+        options.intra_op_num_threads = settings.MCP_INDEX_EMBED_THREADS
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(model, options,
                                                     providers=["CPUExecutionProvider"])

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -290,7 +291,8 @@ def rank(scope: CatalogRef, text: str, filters: Filters, *, legs: str = "fusion"
             fused += LEXICAL_WEIGHT * _rrf(order, size)
             matched |= keep
     semantic = False
-    if legs in ("fusion", "semantic") and index.vectors is not None:
+    if (legs in ("fusion", "semantic") and index.vectors is not None
+            and settings.MCP_INDEX_SEARCH_SEMANTIC):
         encoder = embedding.encoder()
         if encoder is not None:
             semantic = True

@@ -128,8 +128,10 @@ def missing_embeddings(model: str = embedding.MODEL_ID) -> Q:
 
 def embeddings_compute(*, limit: int = 2000) -> EmbedReport:
     """Embed up to `limit` document texts that have no vector yet, in batches."""
-    encoder = embedding.encoder()
     pending = SearchDocument.objects.filter(missing_embeddings())
+    if not pending.exists():
+        return EmbedReport(0, 0.0, 0)
+    encoder = embedding.encoder()
     if encoder is None:
         return EmbedReport(0, 0.0, pending.count())
     rows = list(pending.order_by("embed_hash")[: limit * 2])

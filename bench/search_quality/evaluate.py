@@ -35,6 +35,8 @@ import django  # noqa: E402
 
 django.setup()
 
+import logging  # noqa: E402
+
 import httpx  # noqa: E402
 
 from curation.selectors import catalog_resolve  # noqa: E402
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument("--per-query", action="store_true")
     parser.add_argument("--methods", default="substring,bm25,embeddings,fusion")
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     qrels = json.loads(QRELS.read_text())
     known = {"substring": substring, "bm25": ranked_by("lexical"),
              "embeddings": ranked_by("semantic"), "fusion": ranked_by("fusion")}
