@@ -33,7 +33,6 @@ STOPWORDS = frozenset([
     "which", "with", "you", "your", "mcp", "server", "servers", "model", "context", "protocol",
 ])
 _WORD = re.compile(r"[a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def stem(word: str) -> str:
@@ -52,8 +51,9 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased alphanumeric words of a text, camelCase split, stopwords kept."""
-    return _WORD.findall(_CAMEL.sub(" ", text).lower())
+    """Lower-cased alphanumeric words of a text, stopwords kept (camelCase is not split:
+    PostgreSQL, MySQL and GitHub are one word each)."""
+    return _WORD.findall(text.lower())
 
 
 def terms(text: str) -> list[str]:

@@ -48,7 +48,7 @@ RRF_K = 60
 SEMANTIC_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 SEMANTIC_MIN = 0.30  # cosine below which a server is not related to the query at all
-SEMANTIC_MARGIN = 0.22  # ... nor one this far below the query's best semantic match
+SEMANTIC_MARGIN = 0.40  # ... nor one this far below the query's best semantic match
 LEXICAL_RELATIVE = 0.2  # a lexical match under this share of the best one is noise
 CORRECTION_WEIGHT = 0.8
 PREFIX_WEIGHT = 0.6
@@ -353,3 +353,9 @@ def highlight(text: str, matched_terms: list[str], *, width: int = 200) -> str:
         escaped = html.escape(piece)
         out.append(f"<mark>{escaped}</mark>" if stem(piece.lower()) in stems else escaped)
     return ("…" if start else "") + "".join(out)
+
+
+def forget() -> None:
+    """Drop every scope's index (the next search rebuilds it): for tests and benchmarks."""
+    with _build_lock:
+        _indexes.clear()

@@ -19,6 +19,7 @@ from serving.rows import EntryRow
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
+MAX_SEARCH = 500  # characters: a sentence, not a document
 MAX_UTC_OFFSET = timedelta(hours=16)
 _BAD_CURSOR = "Invalid cursor: use the exact metadata.nextCursor value from a previous response"
 
@@ -198,7 +199,10 @@ def parse_list_query(params: Any, *, scope: str = "all") -> ListQuery:
             raise InvalidQuery("Cannot set include_deleted=false when using updated_since "
                                "(incremental sync requires deleted servers)")
         include_deleted = True
-    query = ListQuery(limit=limit, after=after, search=(params.get("search") or "").strip(),
+    search = (params.get("search") or "").strip()
+    if len(search) > MAX_SEARCH:
+        raise InvalidQuery(f"Invalid search: at most {MAX_SEARCH} characters", status=422)
+    query = ListQuery(limit=limit, after=after, search=search,
                       updated_since=since, version=(params.get("version") or "").strip(),
                       include_deleted=bool(include_deleted))
     if query.ranked and after is not None:  # a keyset position means nothing in a ranking
