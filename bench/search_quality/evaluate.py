@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -39,34 +38,13 @@ import logging  # noqa: E402
 
 import httpx  # noqa: E402
 
+from bench.search_quality.evaluate_math import K, mrr, ndcg, recall  # noqa: E402
 from curation.selectors import catalog_resolve  # noqa: E402
 from serving import reader  # noqa: E402
 from serving.query import ListQuery  # noqa: E402
 from serving.search import search_page  # noqa: E402
 
 QRELS = Path(__file__).resolve().parent / "qrels.json"
-K = 10
-
-
-def ndcg(ranked: list[str], grades: dict[str, int]) -> float:
-    dcg = sum((2 ** grades.get(n, 0) - 1) / math.log2(i + 2) for i, n in enumerate(ranked[:K]))
-    ideal = sorted(grades.values(), reverse=True)[:K]
-    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
-
-
-def recall(ranked: list[str], grades: dict[str, int]) -> float:
-    relevant = {n for n, g in grades.items() if g >= 2}
-    if not relevant:
-        return 0.0
-    return len(relevant & set(ranked[:K])) / min(K, len(relevant))
-
-
-def mrr(ranked: list[str], grades: dict[str, int]) -> float:
-    for i, name in enumerate(ranked[:K]):
-        if grades.get(name, 0) >= 2:
-            return 1.0 / (i + 1)
-    return 0.0
 
 
 def substring(query: str) -> list[str]:
