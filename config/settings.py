@@ -234,12 +234,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
                                     "schedule": env_int("MCP_INDEX_SYNC_TICK_SECONDS", default=60)},
     "curation-reconcile-catalogs": {"task": "curation.tasks.catalogs_reconcile_task",
                                     "schedule": env_int("MCP_INDEX_RECONCILE_SECONDS", default=60)},
+    "discovery-reconcile-search": {"task": "discovery.tasks.search_reconcile_task",
+                                   "schedule": env_int("MCP_INDEX_SEARCH_RECONCILE_SECONDS",
+                                                       default=900)},
 }
 
 # --- MCP Index ---
 # Our reverse-DNS namespace: our `_meta` keys and our custom endpoints live under it.
 MCP_INDEX_NAMESPACE = env_str("MCP_INDEX_NAMESPACE", default="io.mcpindex")
 MCP_INDEX_DEFAULT_CATALOG = env_str("MCP_INDEX_DEFAULT_CATALOG", default="all")
+# Search: the semantic leg (embeddings computed in tasks, the query's own on the request).
+# Off, search is lexical alone and no model is loaded (docs/search.md).
+MCP_INDEX_SEARCH_SEMANTIC = env_bool("MCP_INDEX_SEARCH_SEMANTIC", default=True)
+MCP_INDEX_EMBED_THREADS = env_int("MCP_INDEX_EMBED_THREADS", default=1)
 # Mirroring upstreams: per-request timeout, retries on 429/5xx/timeouts, exponential backoff
 # from MCP_INDEX_SYNC_BACKOFF_SECONDS, and the longest wait (also caps Retry-After).
 MCP_INDEX_SYNC_TIMEOUT_SECONDS = env_int("MCP_INDEX_SYNC_TIMEOUT_SECONDS", default=30)

@@ -7,7 +7,12 @@ from django.urls import include, path, re_path
 from ops.middleware import UNMATCHED_ROUTE
 from registry.api import errors_views
 from serving.api import resource as resource_views
-from serving.api.urls import catalog_read_urlpatterns, catalog_urlpatterns, root_urlpatterns
+from serving.api.urls import (
+    catalog_read_urlpatterns,
+    catalog_urlpatterns,
+    root_urlpatterns,
+    search_urlpatterns,
+)
 
 ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
 
@@ -36,6 +41,7 @@ urlpatterns = [
          include((catalog_read_urlpatterns, "feed-v0"), namespace="feed-v0")),
     path("c/<slug:slug>/k/<str:secret>/v0.1/",
          include((catalog_read_urlpatterns, "feed-v0.1"), namespace="feed-v0.1")),
+    path(ext, include((search_urlpatterns, "search"), namespace="search")),
     path("c/<slug:slug>/v0/", include((catalog_urlpatterns, "c-v0"), namespace="c-v0")),
     path("c/<slug:slug>/v0.1/", include((catalog_urlpatterns, "c-v0.1"), namespace="c-v0.1")),
     *default_catalog,

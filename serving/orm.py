@@ -132,3 +132,18 @@ def version_row(scope: CatalogRef, name: str, version: str, *, include_deleted: 
         entries = entries.latest_only() if version == "latest" else entries.filter(version=version)
         found = _rows(scope, entries.values_list(*_ENTRY_FIELDS)[:1])
     return found[0] if found else None
+
+
+def rows_of(scope: CatalogRef, version_ids: list[int]) -> list[EntryRow]:
+    """The rows of these versions as the scope serves them, in the order of the ids given
+    (a ranked page); ids the scope does not serve are left out."""
+    if not version_ids:
+        return []
+    if scope.catalog is None:
+        values = _versions(ServerVersion.objects.filter(id__in=version_ids)).values_list(
+            *_VERSION_FIELDS)
+    else:
+        values = (_entries(scope.catalog).filter(server_version_id__in=version_ids)
+                  .values_list(*_ENTRY_FIELDS))
+    by_id = {row.id: row for row in _rows(scope, values)}
+    return [by_id[i] for i in version_ids if i in by_id]

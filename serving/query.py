@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
 
 from mcp_index_common.input import text_problem
 from registry.errors import RegistryError
@@ -15,6 +19,7 @@ from serving.rows import EntryRow
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
+MAX_SEARCH = 500  # characters: a sentence, not a document
 MAX_UTC_OFFSET = timedelta(hours=16)
 _BAD_CURSOR = "Invalid cursor: use the exact metadata.nextCursor value from a previous response"
 
@@ -38,6 +43,13 @@ class ListQuery:
     updated_since: datetime | None = None
     version: str = ""
     include_deleted: bool = False
+    offset: int = 0  # a ranked search's position (search cursors), 0 on its first page
+
+    @property
+    def ranked(self) -> bool:
+        """A search of latest versions: ranked by relevance, paged by a search cursor. A
+        search of one exact version keeps the substring filter and keyset pages."""
+        return bool(self.search) and self.version in ("", "latest")
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,68 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return name, version
 
 
+# A ranked search's cursor: `s1.<payload>.<mac>`, the payload the url-safe base64 of the whole
+# query (scope, search, filters, position), the mac an HMAC-SHA256 of it under a key derived
+# from SECRET_KEY. A client may send back only the cursor (VS Code drops `search` when it
+# pages) and gets the next results of the same search; an edited or foreign cursor is a 400.
+SEARCH_CURSOR_PREFIX = "s1."
+MAX_CURSOR = 4096
+_MAX_OFFSET = 1_000_000
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(kind: str, payload: str) -> str:
+    key = hashlib.sha256(b"mcp-index.search-cursor:" + settings.SECRET_KEY.encode()).digest()
+    return _b64(hmac.new(key, f"{kind}:{payload}".encode(), hashlib.sha256).digest()[:18])
+
+
+def sign_state(kind: str, state: dict[str, Any]) -> str:
+    """An opaque, tamper-evident cursor for a state (kind: which surface minted it)."""
+    payload = _b64(json.dumps(state, separators=(",", ":"), sort_keys=True).encode())
+    return f"{SEARCH_CURSOR_PREFIX}{payload}.{_mac(kind, payload)}"
+
+
+def verify_state(kind: str, cursor: str, scope: str) -> dict[str, Any]:
+    """The state a cursor from sign_state carries; 400 if edited, foreign or not ours."""
+    if len(cursor) > MAX_CURSOR or not cursor.startswith(SEARCH_CURSOR_PREFIX):
+        raise InvalidQuery(_BAD_CURSOR)
+    payload, _, mac = cursor[len(SEARCH_CURSOR_PREFIX):].partition(".")
+    if not hmac.compare_digest(mac.encode(), _mac(kind, payload).encode()):
+        raise InvalidQuery(_BAD_CURSOR)
+    try:
+        state = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError) as exc:  # only we sign, so this is a bug, not input
+        raise InvalidQuery(_BAD_CURSOR) from exc
+    offset = state.get("o") if isinstance(state, dict) else None
+    if (not isinstance(state, dict) or state.get("c") != scope or not isinstance(offset, int)
+            or not 0 < offset <= _MAX_OFFSET):
+        raise InvalidQuery(_BAD_CURSOR)  # another catalog's cursor, or not a position
+    return state
+
+
+def search_cursor(scope: str, query: ListQuery, offset: int) -> str:
+    """The cursor of a ranked search's next page, from `offset`."""
+    return sign_state("list", {
+        "c": scope, "s": query.search, "v": query.version, "d": query.include_deleted,
+        "u": query.updated_since.isoformat() if query.updated_since else None, "o": offset})
+
+
+def _from_search_cursor(cursor: str, scope: str, limit: int) -> ListQuery:
+    state = verify_state("list", cursor, scope)
+    since = state.get("u")
+    return ListQuery(limit=limit, search=str(state.get("s") or ""),
+                     updated_since=datetime.fromisoformat(since) if since else None,
+                     version=str(state.get("v") or ""), include_deleted=bool(state.get("d")),
+                     offset=int(state["o"]))
+
+
 def parse_bool(name: str, value: str | None) -> bool | None:
     """`true`/`1` or `false`/`0` (any case); None when absent; 422 otherwise."""
     if value is None:
@@ -97,8 +171,12 @@ def parse_time(value: str) -> datetime:
     return parsed
 
 
-def parse_list_query(params: Any) -> ListQuery:
-    """Validate query parameters with the official rules and messages."""
+def parse_list_query(params: Any, *, scope: str = "all") -> ListQuery:
+    """Validate query parameters with the official rules and messages.
+
+    A search cursor (a ranked search's next page) carries the whole query: the search, the
+    filters and the position come from it, only `limit` from the request.
+    """
     raw_limit = params.get("limit")
     limit = DEFAULT_LIMIT
     if raw_limit not in (None, ""):
@@ -110,6 +188,8 @@ def parse_list_query(params: Any) -> ListQuery:
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidQuery(f"Invalid limit: must be between 1 and {MAX_LIMIT}", status=422)
     cursor = params.get("cursor")
+    if cursor and cursor.startswith(SEARCH_CURSOR_PREFIX):
+        return _from_search_cursor(cursor, scope, limit)
     after = decode_cursor(cursor) if cursor else None
     since_raw = params.get("updated_since")
     since = parse_time(since_raw) if since_raw else None
@@ -119,6 +199,12 @@ def parse_list_query(params: Any) -> ListQuery:
             raise InvalidQuery("Cannot set include_deleted=false when using updated_since "
                                "(incremental sync requires deleted servers)")
         include_deleted = True
-    return ListQuery(limit=limit, after=after, search=(params.get("search") or "").strip(),
-                     updated_since=since, version=(params.get("version") or "").strip(),
-                     include_deleted=bool(include_deleted))
+    search = (params.get("search") or "").strip()
+    if len(search) > MAX_SEARCH:
+        raise InvalidQuery(f"Invalid search: at most {MAX_SEARCH} characters", status=422)
+    query = ListQuery(limit=limit, after=after, search=search,
+                      updated_since=since, version=(params.get("version") or "").strip(),
+                      include_deleted=bool(include_deleted))
+    if query.ranked and after is not None:  # a keyset position means nothing in a ranking
+        raise InvalidQuery(_BAD_CURSOR)
+    return query

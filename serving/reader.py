@@ -32,6 +32,8 @@ class ReadBackend(Protocol):
     def version_row(self, scope: CatalogRef, name: str, version: str, *, include_deleted: bool
                     ) -> EntryRow | None: ...
 
+    def rows_of(self, scope: CatalogRef, version_ids: list[int]) -> list[EntryRow]: ...
+
 
 BACKENDS: dict[str, ReadBackend] = {"sql": sql, "orm": orm}
 
@@ -48,6 +50,11 @@ def list_page(scope: CatalogRef, query: ListQuery) -> Page:
         return Page(rows, None)
     rows = rows[: query.limit]
     return Page(rows, encode_cursor(rows[-1].name, rows[-1].version))
+
+
+def rows_of(scope: CatalogRef, version_ids: list[int]) -> list[EntryRow]:
+    """These versions as the scope serves them, in the given order (a ranked page)."""
+    return backend().rows_of(scope, version_ids)
 
 
 def server_versions(scope: CatalogRef, name: str, *, include_deleted: bool) -> list[EntryRow]:

@@ -5,20 +5,19 @@ catalog and the MCP tool `search_servers` all call `search_page`, so a query fin
 servers in the same order wherever it is asked.
 
 This module is the contract between the surfaces and the ranking. The ranking itself
-(search documents, the lexical and semantic legs, their fusion) belongs in `discovery/`;
-until it lands here, `search_page` is the registry's substring filter over latest versions
-with the filters applied in Python: correct, unranked, and slow on big scopes.
+(search documents, the lexical and semantic legs, their fusion) is discovery.ranking; here
+its ranked ids become the rows the scope serves, with scores and highlights.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 from curation.selectors import CatalogRef
+from discovery import ranking
 from serving import reader
-from serving.query import MAX_LIMIT, ListQuery
 from serving.rows import EntryRow
 
 REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")
@@ -54,42 +53,32 @@ class SearchPage:
     next_offset: int | None  # where the next page starts; None on the last page
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> count
     suggestion: str | None = None  # "did you mean", when the query looks misspelt
-
-
-def _matches(row: EntryRow, filters: SearchFilters) -> bool:
-    if filters.trusted_only and not row.attested:
-        return False
-    manifest: dict[str, Any] = json.loads(row.manifest_text)
-    packages = [p for p in manifest.get("packages") or [] if isinstance(p, dict)]
-    remotes = [r for r in manifest.get("remotes") or [] if isinstance(r, dict)]
-    if filters.remote_only and not remotes:
-        return False
-    if filters.package_only and not packages:
-        return False
-    if filters.registry_type and not any(p.get("registryType") == filters.registry_type
-                                         for p in packages):
-        return False
-    if filters.transport:
-        kinds = [(p.get("transport") or {}).get("type") for p in packages]
-        kinds += [r.get("type") for r in remotes]
-        if filters.transport not in kinds:
-            return False
-    return True
+    semantic: bool = False  # the semantic leg took part (False: lexical alone, no vectors yet)
 
 
 def search_page(scope: CatalogRef, text: str, filters: SearchFilters = SearchFilters(), *,
-                limit: int = 30, offset: int = 0) -> SearchPage:
-    """The latest versions in `scope` matching `text`, best first, `limit` from `offset`."""
-    matched: list[EntryRow] = []
-    after = None
-    while True:
-        page = reader.list_page(scope, ListQuery(limit=MAX_LIMIT, after=after, search=text,
-                                                 version="latest"))
-        matched += [row for row in page.rows if _matches(row, filters)]
-        if page.next_cursor is None:
-            break
-        after = (page.rows[-1].name, page.rows[-1].version)
-    window = matched[offset: offset + limit]
+                limit: int = 30, offset: int = 0, include_deleted: bool = False,
+                updated_since: datetime | None = None, legs: str = "fusion") -> SearchPage:
+    """The latest versions in `scope` matching `text`, best first, `limit` from `offset`.
+
+    An empty `text` lists every latest version passing the filters, in name order. `legs`
+    (fusion, lexical, semantic) exists for the quality benchmark; surfaces leave it.
+    """
+    ranked = ranking.rank(scope, text, ranking.Filters(
+        registry_type=filters.registry_type, transport=filters.transport,
+        remote_only=filters.remote_only, package_only=filters.package_only,
+        trusted_only=filters.trusted_only, include_deleted=include_deleted,
+        updated_since=updated_since), legs=legs)
+    window = ranked.ids[offset: offset + limit]
+    scores = dict(zip(ranked.ids[offset: offset + limit], ranked.scores[offset: offset + limit],
+                      strict=True))
+    hits = []
+    for row in reader.rows_of(scope, window):
+        description = json.loads(row.manifest_text).get("description")
+        marked = ranking.highlight(description if isinstance(description, str) else "",
+                                   ranked.matched_terms)
+        hits.append(Hit(row, round(scores[row.id], 6),
+                        {"description": marked} if "<mark>" in marked else {}))
     following = offset + limit
-    return SearchPage([Hit(row, 1.0) for row in window], len(matched),
-                      following if following < len(matched) else None)
+    return SearchPage(hits, len(ranked.ids), following if following < len(ranked.ids) else None,
+                      ranked.facets, ranked.suggestion, ranked.semantic)

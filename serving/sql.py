@@ -205,3 +205,20 @@ def version_row(scope: CatalogRef, name: str, version: str, *, include_deleted: 
         found = fetch(_ENTRY_VERSION[latest, include_deleted],
                       [*_entry_scope(scope.catalog), *params])
     return _entries(found)[0] if found else None
+
+
+_ROWS_OF = f"{_FROM_VERSIONS} WHERE sv.id = ANY(%s)"
+_ENTRY_ROWS_OF = f"{_FROM_ENTRIES} AND ce.server_version_id = ANY(%s)"
+
+
+def rows_of(scope: CatalogRef, version_ids: list[int]) -> list[EntryRow]:
+    """The rows of these versions as the scope serves them, in the order of the ids given
+    (a ranked page); ids the scope does not serve are left out."""
+    if not version_ids:
+        return []
+    if scope.catalog is None:
+        found = fetch(_ROWS_OF, [list(version_ids)])
+    else:
+        found = fetch(_ENTRY_ROWS_OF, [*_entry_scope(scope.catalog), list(version_ids)])
+    by_id = {row.id: row for row in _entries(found)}
+    return [by_id[i] for i in version_ids if i in by_id]

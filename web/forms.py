@@ -37,7 +37,8 @@ class SearchForm(forms.Form):
     policy = forms.ChoiceField(required=False, label="Trust policy")
     catalog = forms.ChoiceField(required=False, label="Catalog")
     sort = forms.ChoiceField(required=False, label="Sort", choices=[
-        ("name", "Name"), ("updated", "Recently updated"), ("published", "Recently published")])
+        ("relevance", "Relevance"), ("name", "Name"), ("updated", "Recently updated"),
+        ("published", "Recently published")])
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,15 +11,18 @@ from urllib.parse import urlsplit
 from django.db import connection
 from django.db.models import Q
 
+from curation.selectors import catalog_resolve
 from mcp_index_common import clientconfig
 from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
+from serving.search import SearchFilters, search_page
 from web import curation, trust
 from web.publisher import Icons, PublisherInfo, publisher_info, themed_icons
 
 REGISTRY_TYPES = ("npm", "pypi", "oci", "nuget", "mcpb")
 TRANSPORTS = ("stdio", "streamable-http", "sse")
 SORTS = {
+    "relevance": ("name",),  # with a query, serving.search's order (ranked_search)
     "name": ("name",),
     "updated": ("-updated_at", "name"),
     "published": ("-published_at", "name"),
@@ -41,7 +44,11 @@ class Filters:
     namespace: str = ""
     policy: str = ""  # slug of a trust policy the version must satisfy
     catalog: str = ""  # slug of a catalog: its own latest versions instead of ours
-    sort: str = "name"
+    sort: str = "relevance"
+
+    @property
+    def ranked(self) -> bool:
+        return bool(self.q) and self.sort == "relevance"
 
 
 def http_url(value: Any) -> str:
@@ -113,6 +120,33 @@ def _contains(key: str, item: dict[str, Any], text: str) -> Q:
     if connection.vendor == "postgresql":
         return Q(**{f"manifest__{key}__contains": [item]})
     return Q(manifest_text__contains=text)
+
+
+RANKED_MAX = 300  # results a page of the web catalog ranks (the rest is noise for a person)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The web catalog's ranked results: versions in relevance order, facets, a suggestion."""
+
+    versions: list[ServerVersion]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+
+
+def ranked_search(filters: Filters) -> Ranked:
+    """Latest versions matching `filters.q`, most relevant first (the API's search), with the
+    page's other filters (status, namespace, policy) applied to the ranked ones."""
+    scope = catalog_resolve(filters.catalog or "all")
+    page = search_page(scope, filters.q, SearchFilters(
+        registry_type=filters.registry_type, transport=filters.transport,
+        remote_only=filters.kind == "remote", package_only=filters.kind == "package"),
+        limit=RANKED_MAX, include_deleted=filters.status == Status.DELETED)
+    ids = [hit.row.id for hit in page.hits]
+    chosen = server_search(Filters(status=filters.status, namespace=filters.namespace,
+                                   policy=filters.policy, catalog=filters.catalog, sort="name"))
+    by_id = {sv.id: sv for sv in chosen.filter(id__in=ids)}
+    return Ranked([by_id[i] for i in ids if i in by_id], page.facets, page.suggestion)
 
 
 def server_search(filters: Filters) -> ServerVersionQuerySet:

@@ -23,10 +23,17 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _results(request: HttpRequest, filters: selectors.Filters) -> dict:
-    paginator = Paginator(selectors.server_search(filters), PAGE_SIZE)
+    extra: dict = {}
+    if filters.ranked:  # relevance order, facets and "did you mean" from the ranked search
+        ranked = selectors.ranked_search(filters)
+        found: object = ranked.versions
+        extra = {"facets": ranked.facets, "suggestion": ranked.suggestion}
+    else:
+        found = selectors.server_search(filters)
+    paginator = Paginator(found, PAGE_SIZE)  # type: ignore[arg-type]
     page = paginator.get_page(request.GET.get("page"))
     return {"page": page, "cards": [selectors.ServerCard.of(sv) for sv in page.object_list],
-            "filters": filters}
+            "filters": filters, **extra}
 
 
 def not_found(request: HttpRequest, what: str) -> HttpResponse:

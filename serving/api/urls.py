@@ -5,12 +5,13 @@ config/urls.py mounts `root_urlpatterns` at /v0/ and /v0.1/, `catalog_urlpattern
 root's own when the default catalog is not `all`.
 """
 
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, path, re_path
 
 from registry.api import urls as registry_urls
 from registry.api import views as registry_views
 from registry.api.urls import NAME, VERSION
-from serving.api import views
+from serving.api import search_views, views
 
 
 def read_urlpatterns(version_view: type[views.ServerVersionView]) -> list[URLPattern]:
@@ -30,10 +31,15 @@ root_urlpatterns: list[URLPattern | URLResolver] = [
     *registry_urls.urlpatterns,
 ]
 
+# Ranked search with scores and facets (config/urls mounts it under the root's x/<ns>/ too).
+search_urlpatterns = [path("search", search_views.SearchView.as_view(), name="search")]
+
 # A catalog's reads (also the root's, for a default catalog other than `all`).
 catalog_read_urlpatterns = read_urlpatterns(views.ServerVersionView)
 catalog_urlpatterns: list[URLPattern | URLResolver] = [
     *catalog_read_urlpatterns,
+    path(f"x/{settings.MCP_INDEX_NAMESPACE}/search", search_views.SearchView.as_view(),
+         name="search"),
     path("health", registry_views.HealthView.as_view(), name="health"),
     path("ping", registry_views.PingView.as_view(), name="ping"),
 ]

@@ -21,7 +21,8 @@ from ops import ratelimit
 from registry.api.errors import Problem
 from registry.api.views import RegistryView, VersionEditView
 from serving import reader, render
-from serving.query import parse_bool, parse_list_query
+from serving.query import parse_bool, parse_list_query, search_cursor
+from serving.search import search_page
 
 
 class ReadView(RegistryView):
@@ -71,11 +72,21 @@ class ReadView(RegistryView):
 
 
 class ServerListView(ReadView):
-    """GET servers: keyset-paginated list with search, updated_since, version filters."""
+    """GET servers: keyset-paginated list with updated_since and version filters; with
+    `search`, the latest versions most relevant first (search cursors page them)."""
 
     def get(self, request: Request, slug: str = BUILTIN_SLUG) -> HttpResponse:
         scope = self.scope(request, slug)
-        page = reader.list_page(scope, parse_list_query(request.query_params))
+        query = parse_list_query(request.query_params, scope=scope.slug)
+        if query.ranked:  # most relevant first (serving.search), paged by a search cursor
+            found = search_page(scope, query.search, limit=query.limit, offset=query.offset,
+                                include_deleted=query.include_deleted,
+                                updated_since=query.updated_since)
+            following = found.next_offset
+            return render.list_response(
+                scope, [hit.row for hit in found.hits],
+                search_cursor(scope.slug, query, following) if following else None)
+        page = reader.list_page(scope, query)
         return render.list_response(scope, page.rows, page.next_cursor)
 
 

@@ -204,6 +204,7 @@ def _envelope(version: ServerVersion) -> dict[str, Any]:
 BAD_PROOF = {"domain": "example.com", "timestamp": "2000-01-01T00:00:00Z", "signed_timestamp": "00"}
 REQUESTS: dict[str, Req] = {
     "listServers": Req(200, query={"limit": "1"}, token=None),
+    "searchServers": Req(200, query={"q": "weather forecast", "limit": "2"}, token=None),
     "listServerVersions": Req(200, token=None),
     "getServerVersion": Req(200, path={"version": "latest"}, token=None),
     "editServerVersion": Req(200, body=manifest(SERVER, "1.0.0", description="Edited")),
@@ -285,6 +286,9 @@ ERRORS: list[tuple[str, str, Req]] = [
                                                         token=None)),
     ("GET", "/v0.1/servers", Req(422, query={"limit": "1000"}, token=None)),
     ("GET", "/v0.1/servers", Req(400, query={"cursor": "not-a-cursor"}, token=None)),
+    ("GET", "/v0.1/x/io.mcpindex/search", Req(400, query={"cursor": "s1.e30.AAAA"}, token=None)),
+    ("GET", "/v0.1/x/io.mcpindex/search", Req(422, query={"transport": "carrier-pigeon"},
+                                              token=None)),
     ("POST", "/v0.1/publish", Req(401, body=manifest(SERVER, "3.0.0"), token=None)),
     ("POST", "/v0.1/publish", Req(403, body=manifest("io.github.other/x", "1.0.0"), token="publisher")),
     ("POST", "/v0.1/publish", Req(422, body={"name": SERVER, "version": "9"})),

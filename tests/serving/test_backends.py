@@ -192,12 +192,13 @@ def test_hot_reads_are_prepared_once_per_connection(client, settings, mixed):
         assert client.get("/v0.1/servers?search=acme").status_code == 200
         assert client.get("/v0.1/servers?updated_since=2025-01-01T00:00:00Z").status_code == 200
     statements = prepared()
-    # list and get, each once; searches and updated_since feeds are planned per request
-    assert len(statements) == before + 2
+    # list, get and a ranked search's page of rows (by id), each once; substring searches and
+    # updated_since feeds are planned per request
+    assert len(statements) == before + 3
     assert not any("LIKE" in s or "updated_at >" in s for s in statements)
     settings.MCP_INDEX_PREPARED_READS = False
     assert client.get("/v0.1/servers?limit=7").status_code == 200
-    assert len(prepared()) == before + 2
+    assert len(prepared()) == before + 3
 
 
 @pytest.mark.slow  # mixed ingests 300 snapshot entries
@@ -215,7 +216,8 @@ def test_catalog_reads_are_prepared_too(client, settings, corp):
                      "/c/corp/v0.1/servers/io.github.acme%2Fdb/versions/latest",
                      "/c/corp/v0.1/servers?search=acme"):
             assert client.get(path).status_code == 200
-    assert prepared() == before + 3  # list, versions and get; not the search
+    # list, versions, get and a ranked search's page of rows by id; not a substring search
+    assert prepared() == before + 4
 
 
 def test_the_backend_is_a_setting(settings):

@@ -34,9 +34,11 @@ def test_only_the_latest_version_is_listed(client: Client, add_server: Callable)
 
 
 @pytest.mark.parametrize(("params", "expected"), [
-    ({"q": "DATABASE"}, ["io.github.acme/db"]),
-    ({"q": "files on disk"}, ["io.github.acme/files"]),
-    ({"q": "example/c"}, ["com.example/cloud"]),
+    # sort=name: the substring filter of name, title and description, in name order (the
+    # default relevance order is test_a_query_ranks_by_relevance's)
+    ({"q": "DATABASE", "sort": "name"}, ["io.github.acme/db"]),
+    ({"q": "files on disk", "sort": "name"}, ["io.github.acme/files"]),
+    ({"q": "example/c", "sort": "name"}, ["com.example/cloud"]),
     ({"registry_type": "npm"}, ["com.example/events", "io.github.acme/db"]),
     ({"registry_type": "pypi"}, ["com.example/old", "io.github.acme/files"]),
     ({"transport": "sse"}, ["com.example/events"]),
@@ -49,6 +51,7 @@ def test_only_the_latest_version_is_listed(client: Client, add_server: Callable)
     ({"namespace": "io.github.acme"}, ["io.github.acme/db", "io.github.acme/files"]),
     ({"namespace": "io.github.acme", "registry_type": "pypi"}, ["io.github.acme/files"]),
     ({"q": "nothing-matches-this"}, []),
+    ({"q": "nothing-matches-this", "sort": "name"}, []),
 ])
 def test_filters(client: Client, catalog_data: dict, params: dict, expected: list) -> None:
     assert names(client.get("/", params)) == expected
@@ -77,7 +80,7 @@ def test_pagination_with_counts(client: Client, add_server: Callable) -> None:
 
 
 def test_htmx_request_gets_only_the_results(client: Client, catalog_data: dict) -> None:
-    response = client.get("/", {"q": "acme"}, headers={"HX-Request": "true"})
+    response = client.get("/", {"q": "acme", "sort": "name"}, headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "<html" not in body and 'id="result-count"' in body
     assert names(response) == ["io.github.acme/db", "io.github.acme/files"]
@@ -91,8 +94,30 @@ def test_search_is_a_constant_number_of_queries(client: Client, add_server: Call
                    "identifier": f"s{i}", "version": "1.0.0"}], remotes=[
                    {"type": "sse", "url": f"https://s{i}.example/sse"}])
     with django_assert_num_queries(4):  # catalogs and trust policies for the filters, count, page
-        response = client.get("/", {"registry_type": "npm", "transport": "sse", "q": "server"})
+        response = client.get("/", {"registry_type": "npm", "transport": "sse", "q": "server",
+                                    "sort": "name"})
     assert len(names(response)) == 30
+
+
+def test_a_query_ranks_by_relevance(client: Client, catalog_data: dict) -> None:
+    listed = names(client.get("/", {"q": "files on disk"}))
+    assert listed[0] == "io.github.acme/files"
+    body = client.get("/", {"q": "databse"}).content.decode()  # misspelt
+    assert names(client.get("/", {"q": "databse"}))[0] == "io.github.acme/db"
+    assert 'id="did-you-mean"' in body and ">database</a>" in body
+    assert 'id="facets"' in body and "registrytype" in body
+
+
+def test_a_ranked_search_is_a_bounded_number_of_queries(
+        client: Client, add_server: Callable, django_assert_max_num_queries: Callable) -> None:
+    for i in range(40):
+        add_server(f"io.github.many/s{i:03d}", description=f"Weather station {i}")
+    client.get("/", {"q": "weather"})  # builds the scope's search index
+    with django_assert_max_num_queries(10):  # filters, index stamp, ranked rows, cards
+        response = client.get("/", {"q": "weather station", "transport": "stdio"})
+    assert len(names(response)) == 0
+    with django_assert_max_num_queries(10):
+        assert len(names(client.get("/", {"q": "weather station"}))) == 30
 
 
 def test_namespace_page(client: Client, catalog_data: dict) -> None:

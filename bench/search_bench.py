@@ -1,0 +1,79 @@
+"""Ranked search latency on a loaded bench database, against the floor, cold and warm.
+
+    python -m bench.search_bench --database mcp_index_search_bench66 [--requests 200]
+
+Serves the app as the read benchmark does (bench/read_bench.Gunicorn: deploy/gunicorn.conf.py,
+production settings, one worker so the in-process search index is built once) and sends
+sequential requests from one client:
+- build: the first search of a fresh process (reads the scope's documents and vectors and
+  builds its BM25 postings: what a worker pays once, and again after a write);
+- floor: /_bench/floor, the middleware stack alone;
+- cold: `GET /v0.1/servers?search=…` with every query string new (the judged queries with a
+  distinct number appended), response cache on but never hit: ranking, rows, render;
+- warm: the same queries again: answered from the response cache.
+Prints p50/p99 per mode and the cold and warm ratios to the floor (floor p50 / mode p50:
+with one worker and one client, the ratio of their request rates), plus the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.read_bench import OUT, Gunicorn, Size
+
+QRELS = Path(__file__).resolve().parent / "search_quality" / "qrels.json"
+
+
+def timed(url: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=300) as response:
+        response.read()
+        assert response.status == 200, url
+    return (time.perf_counter() - started) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    queries = [q["query"] for q in json.loads(QRELS.read_text())]
+    size = Size("search", 0, args.database, 0.0, None)
+    OUT.mkdir(exist_ok=True)
+    results: dict[str, list[float]] = {}
+    with Gunicorn(size, True, 1, os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"),
+                  OUT / "search-gunicorn.log") as server:
+        base = server.base
+
+        def search(text: str) -> str:
+            return base + "/v0.1/servers?" + urlencode({"search": text, "version": "latest"})
+
+        results["build"] = [timed(search("postgres database"))]
+        results["floor"] = [timed(base + "/_bench/floor") for _ in range(args.requests)]
+        texts = [f"{queries[i % len(queries)]} {i}" for i in range(args.requests)]
+        results["cold"] = [timed(search(t)) for t in texts]
+        results["warm"] = [timed(search(t)) for t in texts]
+    floor = statistics.median(results["floor"])
+    print(f"load average {os.getloadavg()[0]:.1f}; database {args.database}")
+    print("| mode | requests | p50 | p99 | ratio to floor (p50) |")
+    print("|---|---:|---:|---:|---:|")
+    for mode, values in results.items():
+        ratio = floor / statistics.median(values)
+        print(f"| {mode} | {len(values)} | {pct(values, 0.5):.1f} ms | {pct(values, 0.99):.1f} ms"
+              f" | {ratio:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
