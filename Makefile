@@ -28,7 +28,21 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 .PHONY: install
-install: $(VENV)/.installed ## Create .venv and install the project with dev tools
+install: $(VENV)/.installed node ## Create .venv and install the project with dev tools
+
+# npm packages the tests run (the MCP reference server), in a project-local .node/, cached by
+# version: a stamp per pinned version, so a clean clone installs it once and reruns do not.
+EVERYTHING_VERSION := 2026.8.31
+NODE_STAMP := .node/.everything-$(EVERYTHING_VERSION)
+$(NODE_STAMP):
+	@command -v npm >/dev/null || (apt-get install -y -q nodejs npm >/dev/null)
+	mkdir -p .node
+	npm install --silent --no-audit --no-fund --prefix .node \
+		@modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)
+	touch $@
+
+.PHONY: node
+node: $(NODE_STAMP) ## Install the npm MCP reference server into .node/ (the prober's tests use it)
 
 .PHONY: run
 run: $(VENV)/.installed ## Migrate, load demo data and serve on 127.0.0.1:$(PORT) (SQLite unless DATABASE_URL)
@@ -42,12 +56,12 @@ services: ## Make sure PostgreSQL and Redis are reachable (installs and starts t
 	bash deploy/ensure-services.sh
 
 .PHONY: test
-test: $(VENV)/.installed services ## Run the whole test suite on PostgreSQL and Redis (2 xdist workers); lists the 25 slowest
+test: $(VENV)/.installed node services ## Run the whole test suite on PostgreSQL and Redis (2 xdist workers); lists the 25 slowest
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: $(VENV)/.installed services ## The quick inner loop: the suite without the e2e, deploy and slow tests
+test-fast: $(VENV)/.installed node services ## The quick inner loop: the suite without the e2e, deploy and slow tests
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 

@@ -6,7 +6,13 @@ from django.urls import include, path, re_path
 
 from ops.middleware import UNMATCHED_ROUTE
 from registry.api import errors_views
-from serving.api.urls import catalog_read_urlpatterns, catalog_urlpatterns, root_urlpatterns
+from serving.api.urls import (
+    catalog_read_urlpatterns,
+    catalog_urlpatterns,
+    probe_urlpattern,
+    root_urlpatterns,
+    tools_urlpattern,
+)
 
 ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
 
@@ -24,6 +30,8 @@ urlpatterns = [
     path(ext, include(("registry.api.ext_urls", "ext"), namespace="ext")),
     path(ext, include(("signing.api.urls", "signing"), namespace="signing")),
     path(ext, include(("curation.api.urls", "curation"), namespace="curation")),
+    path(ext, include(([tools_urlpattern(), probe_urlpattern()], "inventory"), namespace="inventory"),
+         {"slug": settings.MCP_INDEX_DEFAULT_CATALOG}),
     path("c/<slug:slug>/v0/", include((catalog_urlpatterns, "c-v0"), namespace="c-v0")),
     path("c/<slug:slug>/v0.1/", include((catalog_urlpatterns, "c-v0.1"), namespace="c-v0.1")),
     *default_catalog,

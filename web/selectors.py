@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.db import connection
 from django.db.models import Q
 
+from discovery.inventory import VersionTools, version_tools
 from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
 from web import clientconfig, curation, trust
@@ -172,6 +173,7 @@ class ServerPage:
     pretty_json: str
     trust: trust.TrustView
     catalog_entries: list[Any]
+    tools: VersionTools | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -203,7 +205,8 @@ def server_page(sv: ServerVersion, user: Any) -> ServerPage:
                       repository_url=http_url(repository.get("url")),
                       website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
                       pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv),
-                      catalog_entries=curation.version_entries(user, sv))
+                      catalog_entries=curation.version_entries(user, sv),
+                      tools=version_tools(sv.pk))
 
 
 def _pretty(text: str) -> str:
