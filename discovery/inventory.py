@@ -137,6 +137,7 @@ def search_tools(*, scope: CatalogRef | None = None, query: str, limit: int = 20
     name, title or description contain every word of the query, best first."""
     words = [w for w in query.lower().split() if w][:10]
     limit = max(1, min(int(limit), MAX_SEARCH_LIMIT))
+    latest: Any  # a subquery of version ids (registry rows or catalog entries)
     if scope is not None and scope.catalog is not None:
         latest = (CatalogEntry.objects.listed_in(scope.catalog).visible().latest_only()
                   .values("server_version_id"))

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import anyio
 from django.conf import settings
-from django.db import close_old_connections
 
 from discovery import services
 from discovery.models import Inventory, Probe
@@ -61,7 +60,6 @@ def probe_many(inventories: list[Inventory], *, requested_by: str = "",
     results = anyio.run(_probe_all, inventories,
                         concurrency or settings.MCP_INDEX_PROBE_CONCURRENCY,
                         per_host or settings.MCP_INDEX_PROBE_PER_HOST)
-    close_old_connections()
     outcomes: Counter[str] = Counter()
     for inventory, result in results:
         services.probe_record(inventory_id=inventory.pk, result=result, requested_by=requested_by)

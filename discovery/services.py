@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from discovery import observation, tasks
 from discovery.models import CatalogInventoryPolicy, Drift, Inventory, Probe, ProbeStatus, Tool
 from discovery.probe import ProbeResult, target_of
 from mcp_index_common.toolsets import declared_tools, tool_names, tools_digest
-from registry.errors import InvalidInput
+from registry.errors import RegistryError
 from registry.models import ServerVersion, Status
 from registry.services import audit_record, versions_invalidate
 
@@ -32,13 +32,27 @@ def declared_key() -> str:
     return settings.MCP_INDEX_NAMESPACE + DECLARED_KEY_SUFFIX
 
 
-def _inventory_for(version: ServerVersion | dict[str, Any]) -> Inventory | None:
-    manifest = version["manifest"] if isinstance(version, dict) else version.manifest
+class NotProbeable(RegistryError):
+    """The version has no remote the prober speaks to (422)."""
+
+    status = 422
+    title = "Unprocessable Entity"
+
+
+class InvalidInventoryPolicy(RegistryError):
+    """A catalog inventory policy out of range (422)."""
+
+    status = 422
+    title = "Unprocessable Entity"
+
+
+def _inventory_for(version: Mapping[str, Any]) -> Inventory | None:
+    """A new inventory for a version's values (id, name, manifest); None without a remote."""
+    manifest = version["manifest"]
     target = target_of(manifest)
     if target is None:
         return None
-    vid = version["id"] if isinstance(version, dict) else version.pk
-    name = version["name"] if isinstance(version, dict) else version.name
+    vid, name = version["id"], version["name"]
     declared = declared_tools(manifest, declared_key())
     return Inventory(server_version_id=vid, name=name, url=target.url, transport=target.transport,
                      host=target.host[:255], skip_reason=target.skip_reason[:500],
@@ -165,7 +179,7 @@ def probe_request(*, version: ServerVersion, actor: str, enqueue: bool = True) -
     inventories_discover(version_ids=[version.pk])
     inventory = Inventory.objects.filter(server_version=version).first()
     if inventory is None:
-        raise InvalidInput(f"{version.name} {version.version} has no streamable-http or sse remote")
+        raise NotProbeable(f"{version.name} {version.version} has no streamable-http or sse remote")
     Inventory.objects.filter(pk=inventory.pk).update(next_probe_at=timezone.now())
     audit_record(actor=actor, action="discovery.probe.requested",
                  target=f"{version.name}@{version.version}", data={"url": inventory.url})
@@ -194,7 +208,7 @@ def catalog_inventory_policy_set(*, catalog: Catalog, live_within_days: int | No
                                  pin_tools: bool, actor: str) -> CatalogInventoryPolicy:
     """Set (or, with neither requirement, remove) a catalog's inventory requirements."""
     if live_within_days is not None and not 1 <= live_within_days <= 3650:
-        raise InvalidInput("live_within_days must be between 1 and 3650")
+        raise InvalidInventoryPolicy("live_within_days must be between 1 and 3650")
     if live_within_days is None and not pin_tools:
         CatalogInventoryPolicy.objects.filter(catalog=catalog).delete()
         policy = CatalogInventoryPolicy(catalog=catalog)

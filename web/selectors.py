@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 
 from discovery.inventory import VersionTools, version_tools
+from discovery.probe import target_of
 from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
 from web import clientconfig, curation, trust
@@ -206,7 +207,8 @@ def server_page(sv: ServerVersion, user: Any) -> ServerPage:
                       website_url=http_url(manifest.get("websiteUrl")), icon=icon_url(manifest),
                       pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv),
                       catalog_entries=curation.version_entries(user, sv),
-                      tools=version_tools(sv.pk))
+                      # Only versions with a remote the prober speaks to have an inventory.
+                      tools=version_tools(sv.pk) if target_of(manifest) is not None else None)
 
 
 def _pretty(text: str) -> str:
