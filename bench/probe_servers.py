@@ -7,6 +7,7 @@ servers do not share the prober's interpreter:
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
@@ -27,6 +28,7 @@ def server() -> MCPServer:
 
 
 def main() -> None:
+    logging.disable(logging.WARNING)  # the SDK logs every session at INFO
     cert, streamable_port, sse_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     open_hosts = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     apps = [(server().streamable_http_app(stateless_http=True, json_response=True,

@@ -52,6 +52,13 @@ def drift_server(probe_tls: TlsMaterial) -> Iterator[DriftServer]:
     server.close()
 
 
+@pytest.fixture
+def sse_server(probe_tls: TlsMaterial) -> Iterator[DriftServer]:
+    server = DriftServer(Path(probe_tls.ca_file).parent / "server.pem", sse=True)
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def html_server(probe_tls: TlsMaterial) -> Iterator[PlainServer]:
     server = PlainServer(probe_tls.server_context, html_page)

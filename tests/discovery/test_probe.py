@@ -41,6 +41,12 @@ def test_our_sdk_server_and_a_changed_tool_set(probing, drift_server):
     assert second.tools_digest != first.tools_digest
 
 
+def test_the_sse_transport(probing, sse_server):
+    result = run(sse_server.url(), "sse")
+    assert result.status == OK, result.reason
+    assert [t["name"] for t in result.tools] == ["add", "echo"]
+
+
 def test_an_html_page_is_not_mcp(probing, html_server):
     result = run(html_server.url("html"))
     assert result.status == NOT_MCP

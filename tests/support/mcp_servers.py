@@ -53,13 +53,16 @@ class DriftServer:
     """Our own MCP server (official SDK, stateless streamable HTTP) over TLS, in a thread.
     `tools` can be replaced between probes: the next tools/list answers the new set."""
 
-    def __init__(self, certfile: Path, tools: dict[str, str] | None = None) -> None:
+    def __init__(self, certfile: Path, tools: dict[str, str] | None = None, *,
+                 sse: bool = False) -> None:
         self.port = free_port()
+        self.path = "/sse" if sse else "/mcp"
         self.server = MCPServer("drift-test", version="1.0.0")
         self.set_tools(tools or {"add": "Add two numbers", "echo": "Echo a message back"})
-        app = self.server.streamable_http_app(
-            stateless_http=True, json_response=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+        open_hosts = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+        app = (self.server.sse_app(transport_security=open_hosts) if sse else
+               self.server.streamable_http_app(stateless_http=True, json_response=True,
+                                               transport_security=open_hosts))
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error",
                                 ssl_certfile=str(certfile), ssl_keyfile=str(certfile),
                                 lifespan="on")
@@ -78,7 +81,7 @@ class DriftServer:
             self.server.add_tool(fn, name=name, description=description)
 
     def url(self, label: str = "drift") -> str:
-        return f"https://{host(label)}:{self.port}/mcp"
+        return f"https://{host(label)}:{self.port}{self.path}"
 
     def close(self) -> None:
         self._uvicorn.should_exit = True
