@@ -45,9 +45,10 @@ urlpatterns = [
 ]
 
 if settings.MCP_INDEX_BENCH_FLOOR:  # the read benchmark's floor (bench/floor.py); off by default
-    from bench.floor import floor_view
+    from bench.floor import bare_view, floor_view
 
-    urlpatterns.insert(0, path("_bench/floor", floor_view))
+    urlpatterns[:0] = [path("_bench/floor", floor_view),
+                       path("_bench/bare/<slug:key>", bare_view)]
 
 handler400 = errors_views.bad_request
 handler404 = errors_views.not_found

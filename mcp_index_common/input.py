@@ -19,7 +19,6 @@ from typing import Any
 
 MAX_DEPTH = 64  # real manifests nest 8 deep, sigstore bundles about 7
 MAX_SAFE_INTEGER = 2**53 - 1  # RFC 7493 §2.2 / RFC 8785 §3.2.2.3
-_MAX_INT_CHARS = 20  # longer integer literals are out of range anyway; int() on them is slow
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
@@ -91,11 +90,17 @@ class _Refused(str):
     """A number the decoder must not turn into a value; reported with its location."""
 
 
-def _parse_int(literal: str) -> Any:
-    if len(literal) > _MAX_INT_CHARS:
-        return _Refused(literal)
-    value = int(literal)
-    return value if abs(value) <= MAX_SAFE_INTEGER else _Refused(literal)
+def _int_parser(max_int: int | None) -> Any:
+    """The decoder's integer hook for a limit (None: any size int() accepts)."""
+    digits = len(str(max_int)) if max_int is not None else None
+
+    def parse(literal: str) -> Any:
+        if digits is not None and len(literal.lstrip("-")) > digits:
+            return _Refused(literal)  # out of range, and int() on a long literal is slow
+        value = int(literal)
+        return value if max_int is None or abs(value) <= max_int else _Refused(literal)
+
+    return parse
 
 
 def _parse_float(literal: str) -> Any:
@@ -153,7 +158,7 @@ def value_problem(value: Any, *, max_depth: int = MAX_DEPTH,
     return None
 
 
-def check_value(value: Any, *, max_depth: int = MAX_DEPTH, max_int: int = MAX_SAFE_INTEGER,
+def check_value(value: Any, *, max_depth: int = MAX_DEPTH, max_int: int | None = MAX_SAFE_INTEGER,
                 location: str = "body") -> Any:
     """`value` itself, or InputRefused naming the first unacceptable part of it."""
     problem = value_problem(value, max_depth=max_depth, max_int=max_int, location=location)
@@ -162,8 +167,8 @@ def check_value(value: Any, *, max_depth: int = MAX_DEPTH, max_int: int = MAX_SA
     return value
 
 
-def parse_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH, max_int: int = MAX_SAFE_INTEGER,
-               location: str = "body") -> Any:
+def parse_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH,
+               max_int: int | None = MAX_SAFE_INTEGER, location: str = "body") -> Any:
     """Decode a JSON text through the boundary: MalformedJson or InputRefused, or the value.
 
     Depth is measured on the text first, so the recursive decoder never sees a document
@@ -181,7 +186,7 @@ def parse_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH, max_int: int = M
     if json_depth(text) > max_depth:
         raise InputRefused(f"is nested more than {max_depth} deep", location)
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
+        value = json.loads(text, parse_int=_int_parser(max_int), parse_float=_parse_float,
                            parse_constant=_Refused)
     except ValueError as exc:  # JSONDecodeError, and int() beyond its digit limit
         raise MalformedJson(str(exc), location) from None

@@ -38,11 +38,26 @@ def catalog_of(path: str) -> str | None:
     return match.group("slug") or settings.MCP_INDEX_DEFAULT_CATALOG
 
 
+def url_digest(path: str, query_string: str) -> str:
+    """The part of a cache key that names the page: the path and the sorted query."""
+    query = urlencode(sorted(parse_qsl(query_string, keep_blank_values=True)))
+    return hashlib.sha256(f"{path}?{query}".encode()).hexdigest()[:40]
+
+
+def body_prefix(slug: str) -> str:
+    """What every stored page of a catalog's key starts with (ops.fastpath builds the rest
+    of the key inside Redis)."""
+    return f"{_PREFIX}{slug}:"
+
+
+def body_key(slug: str, token: str, digest: str) -> str:
+    """Where a page of a catalog at a generation token is stored."""
+    return f"{body_prefix(slug)}{token}:{digest}"
+
+
 def _cache_key(slug: str, generation: generations.Generation, request: HttpRequest) -> str:
-    query = urlencode(sorted(parse_qsl(request.META.get("QUERY_STRING", ""),
-                                       keep_blank_values=True)))
-    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:40]
-    return f"{_PREFIX}{slug}:{generation.token}:{digest}"
+    return body_key(slug, generation.token,
+                    url_digest(request.path, request.META.get("QUERY_STRING", "")))
 
 
 def _public_cache_control() -> str:
@@ -51,8 +66,13 @@ def _public_cache_control() -> str:
             f"stale-if-error={settings.MCP_INDEX_CACHE_STALE_IF_ERROR}")
 
 
-def _not_modified(request: HttpRequest, etag: str) -> bool:
-    header = request.META.get("HTTP_IF_NONE_MATCH")
+def public_cache_control() -> str:
+    """Cache-Control of a public read answer."""
+    return _public_cache_control()
+
+
+def not_modified(header: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header matches the stored ETag."""
     if not header:
         return False
     tags = parse_etags(header)
@@ -61,7 +81,7 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 
 def _answer(request: HttpRequest, etag: str, content_type: str, body: bytes,
             state: str) -> HttpResponse:
-    if _not_modified(request, etag):
+    if not_modified(request.META.get("HTTP_IF_NONE_MATCH"), etag):
         response: HttpResponse = HttpResponseNotModified()
     else:
         response = HttpResponse(body, content_type=content_type)

@@ -85,8 +85,12 @@ class Generation:
     public: bool
 
 
-def _key(slug: str) -> str:
+def key(slug: str) -> str:
+    """The Redis key of a scope's token (ops.fastpath reads it inside a script)."""
     return _PREFIX + slug
+
+
+_key = key
 
 
 def current(slug: str) -> Generation | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
@@ -95,7 +95,8 @@ class RequestContextMiddleware:
             cache = response.get("X-Cache") if response is not None else None
             metrics.observe_request(method=request.method or "", route=route, status=status,
                                     seconds=elapsed, cache=cache)
-            self._log(request, response, route, status, elapsed)
+            log_request(request.method or "", request.path, request.META, route, status, elapsed,
+                        _body_bytes(response) if response is not None else None)
 
     def _dispatch(self, request: HttpRequest) -> HttpResponseBase:
         try:
@@ -109,34 +110,38 @@ class RequestContextMiddleware:
             return response_for_exception(request, exc)
         return response
 
-    @staticmethod
-    def _log(request: HttpRequest, response: HttpResponseBase | None, route: str, status: int,
-             elapsed: float) -> None:
-        level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
-        if not access_log.isEnabledFor(level):
-            return
-        fields: dict[str, object] = {
-            # The path only: query strings can carry OAuth codes and other secrets.
-            "method": request.method, "path": request.path[:_PATH_MAX], "route": route, "status": status,
-            "duration_ms": round(elapsed * 1000, 2),
-            "bytes": _body_bytes(response) if response is not None else None,
-            "client_ip": request.META.get("REMOTE_ADDR", ""),
-            "user_agent": request.headers.get("User-Agent", "")[:_HEADER_MAX],
-        }
-        forwarded = request.headers.get("X-Forwarded-For")
-        if forwarded:
-            fields["forwarded_for"] = forwarded[:_HEADER_MAX]
-        access_log.log(level, "request", extra=fields)
+def log_request(method: str, path: str, meta: Mapping[str, str], route: str, status: int,
+                elapsed: float, size: int | None) -> None:
+    """The access-log line of one answered request (also written by ops.fastpath)."""
+    level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
+    if not access_log.isEnabledFor(level):
+        return
+    fields: dict[str, object] = {
+        # The path only: query strings can carry OAuth codes and other secrets.
+        "method": method, "path": path[:_PATH_MAX], "route": route, "status": status,
+        "duration_ms": round(elapsed * 1000, 2), "bytes": size,
+        "client_ip": meta.get("REMOTE_ADDR", ""),
+        "user_agent": meta.get("HTTP_USER_AGENT", "")[:_HEADER_MAX],
+    }
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if forwarded:
+        fields["forwarded_for"] = forwarded[:_HEADER_MAX]
+    access_log.log(level, "request", extra=fields)
 
 
 def _url_problem(request: HttpRequest) -> tuple[str, str] | None:
     """(location, reason) of the first unacceptable part of the URL, or None."""
     # Django decodes the path itself; bytes that are not UTF-8 (an encoded surrogate) stay
     # percent-encoded there, harmless text. The query string is still raw: decoded here.
-    problem = url_text_problem(request.path)
+    return url_problem(request.path, request.META.get("QUERY_STRING", ""))
+
+
+def url_problem(path: str, query: str) -> tuple[str, str] | None:
+    """(location, reason) of the first unacceptable part of a decoded path and a raw query
+    string, or None (also the fast path's check, ops.fastpath)."""
+    problem = url_text_problem(path)
     if problem:
         return "path", problem
-    query = request.META.get("QUERY_STRING", "")
     for pair in query.split("&") if query else ():
         key, _, value = pair.partition("=")
         try:

@@ -17,9 +17,10 @@ import hashlib
 import ipaddress
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -30,30 +31,34 @@ from ops.http import is_api_path, problem_response
 
 # /healthz, /readyz and /metrics never get here: the request-context middleware answers them.
 EXEMPT = ("/static/", "/favicon.ico")
+# The WSGI environ key under which ops.fastpath passes on the verdict of a request it has
+# charged (no client header can produce a key without the HTTP_ prefix).
+PRECHARGED = "mcpidx.ratelimit.verdict"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 # GCRA: one stored "theoretical arrival time" per bucket. Allows `limit` requests per
 # `period` with bursts up to `limit`; Redis's clock, so every replica agrees.
-_GCRA = """
-local blocked = redis.call('PTTL', KEYS[2])
-if blocked > 0 then return {0, 0, blocked, blocked} end
-local period = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = period / limit
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - period
-if allow_at > now then
-  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+GCRA_FUNCTION = """
+local function gcra(rate_key, block_key, period, limit)
+  local blocked = redis.call('PTTL', block_key)
+  if blocked > 0 then return {0, 0, blocked, blocked} end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local interval = period / limit
+  local tat = tonumber(redis.call('GET', rate_key)) or now
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - period
+  if allow_at > now then
+    return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+  end
+  redis.call('SET', rate_key, tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1)
+  return {1, math.floor((now - allow_at) / interval), 0, math.ceil(new_tat - now)}
 end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1)
-return {1, math.floor((now - allow_at) / interval), 0, math.ceil(new_tat - now)}
 """
+_GCRA = GCRA_FUNCTION + "return gcra(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
 
 
 @dataclass(frozen=True)
@@ -81,20 +86,21 @@ class Verdict:
     reset_ms: int
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client address: REMOTE_ADDR, or the entry MCP_INDEX_TRUSTED_PROXIES hops back in
-    X-Forwarded-For when the service runs behind that many proxies."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+def client_ip(meta: Mapping[str, Any]) -> str:
+    """The client address of a request's META (or a WSGI environ): REMOTE_ADDR, or the entry
+    MCP_INDEX_TRUSTED_PROXIES hops back in X-Forwarded-For when the service runs behind that
+    many proxies."""
+    address = meta.get("REMOTE_ADDR", "") or "unknown"
     hops = settings.MCP_INDEX_TRUSTED_PROXIES
     if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        forwarded = [p.strip() for p in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")
                      if p.strip()]
         if forwarded:
             address = forwarded[max(len(forwarded) - hops, 0)]
     return address
 
 
-def _ip_bucket(address: str) -> str:
+def ip_bucket(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -128,6 +134,11 @@ def bucket_for(request: HttpRequest, ip_bucket: str) -> tuple[str, Rate]:
     return ip_bucket, Rate.parse(settings.MCP_INDEX_RATE_LIMIT_ANON)
 
 
+def bucket_keys(bucket: str, rate: Rate, ip_bucket: str) -> list[str]:
+    """The Redis keys of a bucket at a rate and of its IP's auth-failure block."""
+    return [f"mcpidx:rl:{bucket}:{rate.limit}/{rate.period_ms}", f"mcpidx:rl:block:{ip_bucket}"]
+
+
 class Limiter:
     """Charges buckets in Redis; `None` verdicts mean Redis is unavailable (let through)."""
 
@@ -142,9 +153,7 @@ class Limiter:
             self._script = client.register_script(_GCRA)
         try:
             allowed, remaining, retry, reset = self._script(
-                keys=[f"mcpidx:rl:{bucket}:{rate.limit}/{rate.period_ms}",
-                      f"mcpidx:rl:block:{ip_bucket}"],
-                args=[rate.period_ms, rate.limit])
+                keys=bucket_keys(bucket, rate, ip_bucket), args=[rate.period_ms, rate.limit])
         except shared_redis.Errors as exc:
             shared_redis.warn_unavailable("rate limit", exc)
             return None
@@ -173,10 +182,16 @@ def _too_many(request: HttpRequest, verdict: Verdict) -> HttpResponse:
     return response
 
 
+def rate_headers(verdict: Verdict) -> list[tuple[str, str]]:
+    """The RateLimit-* headers of an allowed request."""
+    return [("RateLimit-Limit", str(verdict.limit)),
+            ("RateLimit-Remaining", str(max(verdict.remaining, 0))),
+            ("RateLimit-Reset", str(max(1, math.ceil(verdict.reset_ms / 1000))))]
+
+
 def _headers(response: HttpResponse, verdict: Verdict) -> None:
-    response["RateLimit-Limit"] = str(verdict.limit)
-    response["RateLimit-Remaining"] = str(max(verdict.remaining, 0))
-    response["RateLimit-Reset"] = str(max(1, math.ceil(verdict.reset_ms / 1000)))
+    for name, value in rate_headers(verdict):
+        response[name] = value
 
 
 class RateLimitMiddleware:
@@ -192,20 +207,21 @@ class RateLimitMiddleware:
         if not settings.MCP_INDEX_RATE_LIMITS or request.path.startswith(EXEMPT):
             return self.get_response(request)
         auth = request.META.get("HTTP_AUTHORIZATION", "")
-        ip_bucket = _ip_bucket(client_ip(request))
-        bucket, rate = bucket_for(request, ip_bucket)
-        verdict = self.limiter.charge(bucket, rate, ip_bucket)
+        ip_key = ip_bucket(client_ip(request.META))
+        bucket, rate = bucket_for(request, ip_key)
+        # The fast path (ops.fastpath) has charged this request already when it hands it on.
+        verdict = request.META.pop(PRECHARGED, None) or self.limiter.charge(bucket, rate, ip_key)
         if verdict is not None and not verdict.allowed:
             return _too_many(request, verdict)
         if request.method not in SAFE_METHODS:
             writes = Rate.parse(settings.MCP_INDEX_RATE_LIMIT_WRITES)
-            write = self.limiter.charge("w:" + bucket, writes, ip_bucket)
+            write = self.limiter.charge("w:" + bucket, writes, ip_key)
             if write is not None and not write.allowed:
                 return _too_many(request, write)
         response = self.get_response(request)
         if verdict is not None:
             _headers(response, verdict)
         if auth and response.status_code == 401:
-            self.limiter.auth_failed(ip_bucket,
+            self.limiter.auth_failed(ip_key,
                                      Rate.parse(settings.MCP_INDEX_RATE_LIMIT_AUTH_FAILURES))
         return response

@@ -1,0 +1,219 @@
+"""Cache hits answered before Django: one Redis round trip, then the stored bytes.
+
+`CacheHitApp` wraps the WSGI application (config/wsgi.py). For an anonymous `GET` of a
+standard read route it runs one Lua script that charges the client's rate-limit bucket, reads
+the catalog's generation and, when the catalog is public, returns the stored page
+(ops.cache). A hit is answered here: the status, the stored body and ETag (304 on a matching
+If-None-Match), the rate-limit headers, a request id, and every other header the full stack
+put on the same route's last answer (security headers, CORS, Cache-Control): learned from
+Django's own responses, so a middleware added later changes both paths alike. Metrics and
+the access log record it as the middleware would.
+
+Everything else goes on to Django unchanged: other methods and routes, a token (its bucket
+and its catalog access need the database), a URL the input boundary refuses, a host Django
+would refuse, an http request that Django would redirect to https, a refused rate limit
+(Django answers the 429), a miss, a private catalog, a Redis error. A request this layer has
+charged carries its verdict on (ops.ratelimit.PRECHARGED), so nothing is charged twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.urls import Resolver404, resolve
+from redis.commands.core import Script
+
+from ops import cache, generations, logs, metrics
+from ops import redis as shared_redis
+from ops.middleware import log_request, pretty_route, url_problem
+from ops.ratelimit import (
+    GCRA_FUNCTION,
+    PRECHARGED,
+    Rate,
+    Verdict,
+    bucket_keys,
+    client_ip,
+    ip_bucket,
+    rate_headers,
+)
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# KEYS: rate bucket, IP block, catalog generation, global generation.
+# ARGV: period ms (0: no rate limit), limit, body-key prefix ("mcpidx:resp:<slug>:"), page digest.
+# Returns {allowed, remaining, retry ms, reset ms, stored page or false}.
+_SCRIPT = GCRA_FUNCTION + """
+local verdict = {1, 0, 0, 0}
+if tonumber(ARGV[1]) > 0 then
+  verdict = gcra(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+  if verdict[1] == 0 then return {0, verdict[2], verdict[3], verdict[4], false} end
+end
+local own = redis.call('GET', KEYS[3])
+local glob = redis.call('GET', KEYS[4])
+if not own or not glob then return {1, verdict[2], 0, verdict[4], false} end
+local token, public, untill = string.match(own, '^([^:]*):([^:]*):?(.*)$')
+if public ~= '1' then return {1, verdict[2], 0, verdict[4], false} end
+if untill ~= nil and untill ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) + tonumber(t[2]) / 1e6 >= tonumber(untill) then
+    return {1, verdict[2], 0, verdict[4], false}
+  end
+end
+local stored = redis.call('GET', ARGV[3] .. token .. '.' .. glob .. ':' .. ARGV[4])
+return {1, verdict[2], 0, verdict[4], stored or false}
+"""
+
+# Headers that belong to one answer; every other header of a route's answer is learned.
+_OWN = frozenset({"content-type", "content-length", "etag", "x-cache", "x-request-id",
+                  "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "set-cookie",
+                  "date", "server"})
+_MAX_SHAPES = 4096
+_NOT_MODIFIED_DROPS = frozenset({"content-type", "content-length"})
+
+
+def _shape(path: str) -> str:
+    """A path with its server name and version replaced: routes are learned per shape."""
+    parts = path.split("/")
+    if len(parts) >= 7 and "versions" in parts:  # …/servers/<ns>/<name>/versions[/<v>]
+        at = parts.index("servers")
+        shape = [*parts[: at + 1], "N", "N", *parts[at + 3: at + 4]]
+        if len(parts) > at + 4:
+            shape.append("latest" if parts[at + 4] == "latest" else "V")
+        return "/".join(shape)
+    return path
+
+
+class CacheHitApp:
+    """WSGI middleware answering anonymous cache hits of the read API (see the module doc)."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._script: Script | None = None
+        self._routes: dict[str, str] = {}  # path shape -> metrics route label
+        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}  # learned, per route
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        candidate = self._candidate(environ)
+        if candidate is None:
+            return self.app(environ, start_response)
+        slug, route, secure = candidate
+        template = self._headers.get((route, secure))
+        found = self._lookup(environ, slug)
+        if found is None:
+            return self._on(environ, start_response, route, secure)
+        verdict, stored = found
+        if verdict is not None:
+            environ[PRECHARGED] = verdict
+        if stored is None or template is None or (verdict is not None and not verdict.allowed):
+            return self._on(environ, start_response, route, secure)
+        return self._answer(environ, start_response, started, route, template, verdict, stored)
+
+    def _candidate(self, environ: dict[str, Any]) -> tuple[str, str, bool] | None:
+        """(catalog slug, route label, secure) of a request this layer may answer."""
+        if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ
+                or environ.get("SCRIPT_NAME") or not settings.MCP_INDEX_RESPONSE_CACHE
+                or not settings.MCP_INDEX_FAST_CACHE_HITS):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.isascii():
+            return None
+        slug = cache.catalog_of(path)
+        if slug is None or url_problem(path, environ.get("QUERY_STRING", "")) is not None:
+            return None
+        host = environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
+        host = host or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        domain, _ = split_domain_port(host)
+        if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+            return None
+        secure = environ.get("wsgi.url_scheme") == "https"
+        proxy = settings.SECURE_PROXY_SSL_HEADER
+        if proxy and not secure:
+            secure = environ.get(proxy[0], "").split(",")[0].strip() == proxy[1]
+        if settings.SECURE_SSL_REDIRECT and not secure:
+            return None
+        route = self._route(path)
+        return (slug, route, secure) if route else None
+
+    def _route(self, path: str) -> str | None:
+        shape = _shape(path)
+        route = self._routes.get(shape)
+        if route is None:
+            try:
+                route = pretty_route(resolve(path).route)
+            except Resolver404:
+                return None
+            if len(self._routes) < _MAX_SHAPES:  # slugs come from URLs: bound what is kept
+                self._routes[shape] = route
+        return route
+
+    def _lookup(self, environ: dict[str, Any], slug: str
+                ) -> tuple[Verdict | None, bytes | None] | None:
+        """The rate-limit verdict and the stored page, in one round trip; None on a Redis error."""
+        client = shared_redis.client()
+        if client is None:
+            return None
+        if self._script is None:
+            self._script = client.register_script(_SCRIPT)
+        rate = Rate.parse(settings.MCP_INDEX_RATE_LIMIT_ANON)
+        bucket = ip_bucket(client_ip(environ))
+        digest = cache.url_digest(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        limited = settings.MCP_INDEX_RATE_LIMITS
+        try:
+            allowed, remaining, retry, reset, stored = self._script(
+                keys=[*bucket_keys(bucket, rate, bucket), generations.key(slug),
+                      generations.key(generations.GLOBAL)],
+                args=[rate.period_ms if limited else 0, rate.limit, cache.body_prefix(slug),
+                      digest])
+        except shared_redis.Errors as exc:
+            shared_redis.warn_unavailable("fast path", exc)
+            return None
+        verdict = Verdict(bool(allowed), rate.limit, int(remaining), int(retry), int(reset))
+        return (verdict if limited else None), (stored or None)
+
+    def _on(self, environ: dict[str, Any], start_response: StartResponse, route: str,
+            secure: bool) -> Iterable[bytes]:
+        """Hand the request to Django, and learn the route's headers from its answer."""
+        def learn(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            names = {name.lower() for name, _ in headers}
+            if status.startswith("200") and "set-cookie" not in names and "etag" in names:
+                self._headers[(route, secure)] = [(n, v) for n, v in headers
+                                                  if n.lower() not in _OWN]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, learn)
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse, started: float,
+                route: str, template: list[tuple[str, str]], verdict: Verdict | None,
+                stored: bytes) -> Iterable[bytes]:
+        request_id = logs.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        etag, content_type, body = stored.split(b"\n", 2)
+        headers = list(template)
+        headers += [("ETag", etag.decode()), ("X-Cache", "HIT")]
+        if verdict is not None:
+            headers += rate_headers(verdict)
+        headers.append(("X-Request-ID", request_id))
+        if cache.not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag.decode()):
+            status, body = 304, b""
+            headers = [(n, v) for n, v in headers if n.lower() not in _NOT_MODIFIED_DROPS]
+            start_response("304 Not Modified", headers)
+        else:
+            status = 200
+            headers += [("Content-Type", content_type.decode()), ("Content-Length", str(len(body)))]
+            start_response("200 OK", headers)
+        logs.bind_request_id(request_id)
+        try:
+            elapsed = time.perf_counter() - started
+            metrics.observe_request(method="GET", route=route, status=status, seconds=elapsed,
+                                    cache="HIT")
+            log_request("GET", environ.get("PATH_INFO", ""), environ, route, status, elapsed,
+                        len(body))
+        finally:
+            logs.clear_request_id()
+        return [body]
+

@@ -1,0 +1,211 @@
+"""ops.fastpath: anonymous cache hits answered before Django, with the same answer Django gives.
+
+The application under test is the production one (config.wsgi: CacheHitApp around Django's
+WSGI handler), called as a WSGI server calls it. A counter around Django's handler tells which
+layer answered.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+from ops.fastpath import CacheHitApp
+from ops.logs import JsonFormatter
+from tests.support.api import Api
+from tests.support.tokens import bearer
+
+pytestmark = pytest.mark.django_db
+NAME = "io.github.acme/db"
+GET = f"/v0.1/servers/{NAME}/versions/latest"  # PATH_INFO arrives decoded
+VOLATILE = {"x-request-id", "ratelimit-remaining", "ratelimit-reset"}
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Counting:
+    """Django's handler, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.django = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.django(environ, start_response)
+
+
+@pytest.fixture
+def app() -> tuple[CacheHitApp, Counting]:
+    inner = Counting()
+    return CacheHitApp(inner), inner
+
+
+def call(app: Any, url: str, method: str = "GET", **headers: str) -> Answer:
+    path, _, query = url.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.7", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": False,
+        "wsgi.multiprocess": True, "wsgi.run_once": False, "SERVER_PROTOCOL": "HTTP/1.1"}
+    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+    seen: list[Any] = []
+    # As Django's test client does: the test's transaction must outlive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = app(environ, lambda status, hs, exc_info=None: seen.append((status, hs)))
+        body = b"".join(chunks)
+        getattr(chunks, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    status, hs = seen[0]
+    return Answer(int(status.split()[0]), {k.lower(): v for k, v in hs}, body)
+
+
+@pytest.fixture
+def admin_api(client) -> Api:
+    api = Api(client, prefix="")
+    api.token = bearer(["*"])
+    return api
+
+
+@pytest.fixture
+def published(publish) -> None:
+    publish(NAME, "1.0.0")
+
+
+def test_a_hit_is_answered_before_django_with_the_same_bytes_and_headers(app, published):
+    fast, inner = app
+    for url in ("/v0.1/servers", GET, "/v0/servers?limit=1"):
+        first = call(fast, url)  # a miss: Django answers, stores the page
+        through_django = call(fast, url)  # a hit through Django (this layer learns the route)
+        before = inner.calls
+        hit = call(fast, url)
+        assert inner.calls == before, f"{url} reached Django"
+        assert first.status == through_django.status == hit.status == 200
+        assert hit.body == through_django.body == first.body
+        assert hit.headers["x-cache"] == through_django.headers["x-cache"] == "HIT"
+        strip = lambda h: {k: v for k, v in h.items() if k not in VOLATILE}  # noqa: E731
+        assert strip(hit.headers) == strip(through_django.headers)
+        assert hit.headers["x-request-id"] != through_django.headers["x-request-id"]
+
+
+def test_if_none_match_gets_a_304_from_the_fast_path(app, published):
+    fast, inner = app
+    call(fast, GET)
+    etag = call(fast, GET).headers["etag"]
+    before = inner.calls
+    answer = call(fast, GET, if_none_match=etag)
+    assert (answer.status, answer.body, inner.calls) == (304, b"", before)
+    assert answer.headers["etag"] == etag and "content-type" not in answer.headers
+
+
+def test_a_write_is_seen_at_once(app, published, publish):
+    fast, _ = app
+    for _ in range(3):
+        assert call(fast, GET).json()["server"]["version"] == "1.0.0"
+    publish(NAME, "1.1.0")
+    assert call(fast, GET).json()["server"]["version"] == "1.1.0"
+
+
+def test_each_request_is_charged_once_whichever_layer_answers(app, published, settings):
+    settings.MCP_INDEX_RATE_LIMIT_ANON = "4/m"
+    fast, _ = app
+    answers = [call(fast, "/v0.1/servers") for _ in range(5)]
+    # miss, hit through Django, then fast hits: four allowed, the fifth refused by Django.
+    assert [a.status for a in answers] == [200, 200, 200, 200, 429]
+    assert [a.headers.get("ratelimit-remaining") for a in answers[:4]] == ["3", "2", "1", "0"]
+    assert answers[4].headers["content-type"] == "application/problem+json"
+    assert "retry-after" in answers[4].headers
+
+
+@pytest.mark.parametrize(("headers", "url"), [
+    ({"authorization": "Bearer whatever"}, "/v0.1/servers"),  # a token: Django decides
+    ({}, "/v0.1/servers?search=%00"),  # the input boundary refuses it
+    ({"host": "evil.example"}, "/v0.1/servers"),  # a host Django refuses
+])
+def test_what_the_fast_path_must_not_answer_goes_to_django(app, published, settings, headers, url):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    fast, inner = app
+    call(fast, url.split("?")[0])
+    call(fast, url.split("?")[0])  # stored and learned
+    before = inner.calls
+    answer = call(fast, url, **headers)
+    assert inner.calls == before + 1
+    if "%00" in url:
+        assert answer.status == 400
+
+
+def test_an_https_redirect_is_django_s(published, settings):
+    settings.SECURE_SSL_REDIRECT = True  # read when the middleware is built
+    fast = CacheHitApp(Counting())
+    for _ in range(2):
+        call(fast, "/v0.1/servers", x_forwarded_proto="https")  # stored, learned
+    assert call(fast, "/v0.1/servers", x_forwarded_proto="https").headers["x-cache"] == "HIT"
+    answer = call(fast, "/v0.1/servers")
+    assert answer.status == 301 and answer.headers["location"].startswith("https://")
+
+
+def test_private_catalogs_are_never_answered_here(app, admin_api, published,
+                                                  django_capture_on_commit_callbacks):
+    fast, inner = app
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.send("POST", "/v0.1/x/io.mcpindex/catalogs",
+                                  {"slug": "secret", "public": False})
+    assert response.status_code == 201, response.content
+    for _ in range(3):
+        assert call(fast, "/c/secret/v0.1/servers").status == 401
+    assert inner.calls == 3
+
+
+def test_hits_are_counted_and_logged_like_any_request(app, published):
+    fast, inner = app
+    call(fast, "/v0.1/servers")
+    call(fast, "/v0.1/servers")
+    before = inner.calls
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("mcp_index.access")
+    access.addHandler(handler)
+    try:
+        hit = call(fast, "/v0.1/servers", x_request_id="trace-123")
+    finally:
+        access.removeHandler(handler)
+    assert inner.calls == before and hit.headers["x-request-id"] == "trace-123"
+    [line] = [json.loads(text) for text in written.getvalue().splitlines()]
+    assert {k: line[k] for k in ("request_id", "method", "path", "route", "status", "bytes")} == {
+        "request_id": "trace-123", "method": "GET", "path": "/v0.1/servers",
+        "route": "/v0.1/servers", "status": 200, "bytes": len(hit.body)}
+    scrape = call(fast, "/metrics").body.decode()
+    assert ('mcp_index_http_requests_total{method="GET",route="/v0.1/servers",status="200"}'
+            in scrape)
+    assert 'mcp_index_response_cache_total{result="hit"}' in scrape
+
+
+def test_the_switch_turns_it_off(app, published, settings):
+    settings.MCP_INDEX_FAST_CACHE_HITS = False
+    fast, inner = app
+    for _ in range(3):
+        assert call(fast, "/v0.1/servers").headers["x-cache"] in ("MISS", "HIT")
+    assert inner.calls == 3
