@@ -28,7 +28,22 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 .PHONY: install
-install: $(VENV)/.installed ## Create .venv and install the project with dev tools
+install: $(VENV)/.installed node ## Create .venv and install the project with dev tools
+
+# npm packages the tests run (the MCP reference server), in a project-local .node-everything/
+# (apart from .node/, which `npm ci` of node-tools empties), cached by
+# version: a stamp per pinned version, so a clean clone installs it once and reruns do not.
+EVERYTHING_VERSION := 2026.8.31
+NODE_STAMP := .node-everything/.everything-$(EVERYTHING_VERSION)
+$(NODE_STAMP):
+	@command -v npm >/dev/null || (apt-get install -y -q nodejs npm >/dev/null)
+	mkdir -p .node-everything
+	npm install --silent --no-audit --no-fund --prefix .node-everything \
+		@modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)
+	touch $@
+
+.PHONY: node
+node: $(NODE_STAMP) ## Install the npm MCP reference server into .node-everything/ (the prober's tests use it)
 
 # npm tools the tests run against the MCP endpoint (the MCP Inspector CLI, the conformance
 # suite) and the Node 22 they need, pinned by tests/support/node/package-lock.json, installed
@@ -56,12 +71,12 @@ services: ## Make sure PostgreSQL and Redis are reachable (installs and starts t
 	bash deploy/ensure-services.sh
 
 .PHONY: test
-test: $(VENV)/.installed services node-tools ## Run the whole test suite on PostgreSQL and Redis (2 xdist workers); lists the 25 slowest
+test: $(VENV)/.installed services node-tools node ## Run the whole test suite on PostgreSQL and Redis (2 xdist workers); lists the 25 slowest
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: $(VENV)/.installed services node-tools ## The quick inner loop: the suite without the e2e, deploy and slow tests
+test-fast: $(VENV)/.installed services node-tools node ## The quick inner loop: the suite without the e2e, deploy and slow tests
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 

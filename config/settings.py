@@ -407,3 +407,21 @@ MCP_INDEX_OWNERSHIP_MCPB_MAX_BYTES = env_int(
 )
 # --- end of namespace proofs / ownership block ---
 # ---------------------------------------------------------------------------------------
+
+# --- Probes of remote servers and the tool inventory (discovery/, docs/inventory.md) ---
+MCP_INDEX_PROBE_TIMEOUT_SECONDS = env_int("MCP_INDEX_PROBE_TIMEOUT_SECONDS", default=15)
+MCP_INDEX_PROBE_MAX_BYTES = env_int("MCP_INDEX_PROBE_MAX_BYTES", default=2 * 1024 * 1024)
+# Plain http remotes are probed only when this is on (development); the guard still applies.
+MCP_INDEX_PROBE_ALLOW_HTTP = env_bool("MCP_INDEX_PROBE_ALLOW_HTTP", default=False)
+MCP_INDEX_PROBE_CONCURRENCY = env_int("MCP_INDEX_PROBE_CONCURRENCY", default=16)
+MCP_INDEX_PROBE_PER_HOST = env_int("MCP_INDEX_PROBE_PER_HOST", default=2)
+MCP_INDEX_PROBE_BATCH = env_int("MCP_INDEX_PROBE_BATCH", default=200)
+MCP_INDEX_PROBE_INTERVAL_HOURS = env_int("MCP_INDEX_PROBE_INTERVAL_HOURS", default=24)
+MCP_INDEX_PROBE_MAX_BACKOFF_HOURS = env_int("MCP_INDEX_PROBE_MAX_BACKOFF_HOURS", default=24 * 7)
+# The registry's own Ed25519 key (32-byte hex seed) signing its observations; empty: no
+# observation statements are signed.
+MCP_INDEX_OBSERVER_KEY = env_str("MCP_INDEX_OBSERVER_KEY", default="")
+MCP_INDEX_OBSERVER_PRINCIPAL = env_str("MCP_INDEX_OBSERVER_PRINCIPAL", default="registry-observer")
+CELERY_BEAT_SCHEDULE["discovery-probe-due"] = {
+    "task": "discovery.tasks.probe_due_task",
+    "schedule": env_int("MCP_INDEX_PROBE_TICK_SECONDS", default=300)}

@@ -10,8 +10,10 @@ from serving.api import resource as resource_views
 from serving.api.urls import (
     catalog_read_urlpatterns,
     catalog_urlpatterns,
+    probe_urlpattern,
     root_urlpatterns,
     search_urlpatterns,
+    tools_urlpattern,
 )
 
 ext = f"v0.1/x/{settings.MCP_INDEX_NAMESPACE}/"
@@ -42,6 +44,8 @@ urlpatterns = [
     path("c/<slug:slug>/k/<str:secret>/v0.1/",
          include((catalog_read_urlpatterns, "feed-v0.1"), namespace="feed-v0.1")),
     path(ext, include((search_urlpatterns, "search"), namespace="search")),
+    path(ext, include(([tools_urlpattern(), probe_urlpattern()], "inventory"), namespace="inventory"),
+         {"slug": settings.MCP_INDEX_DEFAULT_CATALOG}),
     path("c/<slug:slug>/v0/", include((catalog_urlpatterns, "c-v0"), namespace="c-v0")),
     path("c/<slug:slug>/v0.1/", include((catalog_urlpatterns, "c-v0.1"), namespace="c-v0.1")),
     *default_catalog,

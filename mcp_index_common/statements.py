@@ -20,6 +20,9 @@ INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
 # Our predicate types (documented in docs/signing.md).
 REVIEW_V1 = "https://mcpindex.io/attestations/review/v1"
+# The registry's own observation of a remote server's tool set (discovery; docs/inventory.md).
+OBSERVATION_V1 = "https://mcpindex.io/attestations/observation/v1"
+VERDICT_OBSERVED = "observed"
 VERDICT_APPROVED = "approved"
 VERDICT_REJECTED = "rejected"
 VERDICTS = (VERDICT_APPROVED, VERDICT_REJECTED)

@@ -126,6 +126,11 @@ def _ssl_context(ca_bundle: str) -> ssl.SSLContext:
     return context
 
 
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of outbound connections: system CAs plus MCP_INDEX_OUTBOUND_CA_BUNDLE."""
+    return _ssl_context(settings.MCP_INDEX_OUTBOUND_CA_BUNDLE)
+
+
 def origin(url: str) -> str:
     """`scheme://host:port` of a URL (default port filled in), for same-origin comparisons."""
     try:

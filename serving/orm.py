@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 
 from curation.models import CatalogEntry, CatalogOverlay, EntryState
 from curation.querysets import CatalogEntryQuerySet
+from discovery.models import Inventory
 from registry.api.render import rfc3339
 from registry.models import ServerVersion
 from registry.querysets import ServerVersionQuerySet
@@ -30,12 +31,13 @@ QS = TypeVar("QS", ServerVersionQuerySet, CatalogEntryQuerySet)
 
 _VERSION_FIELDS = ("id", "name", "version", "manifest_text", "status", "status_message",
                    "status_changed_at", "published_at", "updated_at", "is_latest", "origin",
-                   "digest", "upstream_meta", "attested")
+                   "digest", "upstream_meta", "attested", "inventoried")
 _ENTRY_FIELDS = ("server_version_id", "name", "version", "server_version__manifest_text",
                  "status", "server_version__status_message", "server_version__status_changed_at",
                  "server_version__published_at", "updated_at", "is_latest",
                  "server_version__origin", "server_version__digest",
-                 "server_version__upstream_meta", "attested", "overlaid", "state", "reason")
+                 "server_version__upstream_meta", "attested", "inventoried", "overlaid", "state",
+                 "reason")
 
 
 def filter_list(qs: QS, query: ListQuery) -> QS:
@@ -56,36 +58,41 @@ def filter_list(qs: QS, query: ListQuery) -> QS:
 
 def _version(values: tuple[Any, ...]) -> EntryRow:
     (vid, name, version, text, status, message, changed, published, updated, latest, origin,
-     digest, meta, attested) = values
+     digest, meta, attested, inventoried) = values
     return EntryRow(id=vid, name=name, version=version, manifest_text=text, status=status,
                     status_message=message, status_changed_at=rfc3339(changed),
                     published_at=rfc3339(published), updated_at=rfc3339(updated),
                     is_latest=latest, origin=origin, digest=digest, upstream_meta=meta or None,
-                    attested=attested)
+                    attested=attested, inventoried=inventoried)
 
 
 def _entry(values: tuple[Any, ...]) -> EntryRow:
     """A catalog's row: its status, latest and time; a version it left says so."""
     (vid, name, version, text, status, message, changed, published, updated, latest, origin,
-     digest, meta, attested, overlaid, state, reason) = values
+     digest, meta, attested, inventoried, overlaid, state, reason) = values
     included = state == EntryState.INCLUDED
     changed_at: datetime = changed if included else updated
     return EntryRow(id=vid, name=name, version=version, manifest_text=text, status=status,
                     status_message=message if included else REMOVED_MESSAGE,
                     status_changed_at=rfc3339(changed_at), published_at=rfc3339(published),
                     updated_at=rfc3339(updated), is_latest=latest, origin=origin, digest=digest,
-                    upstream_meta=meta or None, attested=attested, overlaid=overlaid,
+                    upstream_meta=meta or None, attested=attested, inventoried=inventoried,
+                    overlaid=overlaid,
                     pinned=reason == PINNED_REASON)
 
 
 def _versions(qs: ServerVersionQuerySet) -> ServerVersionQuerySet:
-    return qs.annotate(attested=verified_attestation_exists())
+    return qs.annotate(attested=verified_attestation_exists(),
+                       inventoried=Exists(Inventory.objects.filter(server_version_id=OuterRef("pk"))))
 
 
 def _entries(catalog: Catalog) -> CatalogEntryQuerySet:
-    # `attested` and `overlaid` say whether a row needs the trust and overlay queries at all.
+    # `attested`, `inventoried` and `overlaid` say whether a row needs the trust, inventory and
+    # overlay queries at all.
     return CatalogEntry.objects.listed_in(catalog).annotate(
         attested=verified_attestation_exists("server_version_id"),
+        inventoried=Exists(Inventory.objects.filter(
+            server_version_id=OuterRef("server_version_id"))),
         overlaid=Exists(CatalogOverlay.objects.filter(catalog_id=OuterRef("catalog_id"),
                                                       name=OuterRef("name"))))
 

@@ -2,7 +2,7 @@
 
 The root and every catalog answer through these, so the trust summary and a catalog's block
 (its overlay of a server, its pin of a version) cannot drift between them. Each block's query
-runs only when a row on the page needs it (EntryRow.attested, EntryRow.overlaid).
+runs only when a row on the page needs it (EntryRow.attested, .inventoried, .overlaid).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from curation.selectors import CatalogRef
+from discovery.inventory import inventory_meta_for_versions
 from registry.api.render import entry_json, json_response, list_json
 from serving import reader
 from serving.rows import EntryRow
@@ -44,9 +45,13 @@ def _catalog_meta(scope: CatalogRef, rows: Sequence[EntryRow]) -> dict[int, dict
 
 
 def extras_for(scope: CatalogRef, rows: Sequence[EntryRow]) -> dict[int, dict[str, Any]]:
-    """Per-version `_meta` additions: the catalog's block, then the trust summary."""
+    """Per-version `_meta` additions: the catalog's block, the trust summary, then the tool
+    inventory's (each one query for the page, run only when a row on it has one)."""
     extras = _catalog_meta(scope, rows)
     for version_id, block in trust_meta_for_versions([r.id for r in rows if r.attested]).items():
+        extras.setdefault(version_id, {}).update(block)
+    for version_id, block in inventory_meta_for_versions(
+            [r.id for r in rows if r.inventoried]).items():
         extras.setdefault(version_id, {}).update(block)
     return extras
 

@@ -34,6 +34,7 @@ class EntryRow:
     digest: str
     upstream_meta: dict[str, Any] | None  # the upstream's `_meta`, None when it had none
     attested: bool  # a verified attestation exists: only then is a trust summary looked up
+    inventoried: bool = False  # a tool inventory exists: only then is its summary looked up
     overlaid: bool = False  # the catalog has an overlay for this server: only then is it read
     pinned: bool = False  # the catalog pins this version
 

@@ -24,6 +24,7 @@ from django.db import connection, connections, router
 from django.utils import timezone
 
 from curation.models import CatalogEntry, CatalogOverlay, EntryState
+from discovery.models import Inventory
 from mcp_index_common.verification import VERIFIED
 from registry.models import ServerVersion, Status
 from serving.rows import FIELDS, PINNED_REASON, REMOVED_MESSAGE, EntryRow
@@ -47,6 +48,11 @@ def _attested(version_id: str) -> str:
             f"WHERE att.version_id = {version_id} AND att.state = '{VERIFIED}')")
 
 
+def _inventoried(version_id: str) -> str:
+    return (f"EXISTS (SELECT 1 FROM {Inventory._meta.db_table} inv "  # noqa: S608
+            f"WHERE inv.server_version_id = {version_id})")
+
+
 _SV = ServerVersion._meta.db_table
 _CE = CatalogEntry._meta.db_table
 _DELETED = Status.DELETED.value
@@ -57,7 +63,7 @@ _VERSION_COLUMNS = ", ".join([
     "sv.id", "sv.name", "sv.version", "sv.manifest_text", "sv.status", "sv.status_message",
     rfc3339_sql("sv.status_changed_at"), rfc3339_sql("sv.published_at"),
     rfc3339_sql("sv.updated_at"), "sv.is_latest", "sv.origin", "sv.digest",
-    "NULLIF(sv.upstream_meta, '{}'::jsonb)", _attested("sv.id"),
+    "NULLIF(sv.upstream_meta, '{}'::jsonb)", _attested("sv.id"), _inventoried("sv.id"),
 ])
 # The same for a catalog: its entry's status, latest and time; a version it no longer includes
 # says so in the status message, changed when it left.
@@ -67,6 +73,7 @@ _ENTRY_COLUMNS = ", ".join([
     rfc3339_sql(f"CASE WHEN {_INCLUDED} THEN sv.status_changed_at ELSE ce.updated_at END"),
     rfc3339_sql("sv.published_at"), rfc3339_sql("ce.updated_at"), "ce.is_latest", "sv.origin",
     "sv.digest", "NULLIF(sv.upstream_meta, '{}'::jsonb)", _attested("ce.server_version_id"),
+    _inventoried("ce.server_version_id"),
     f"EXISTS (SELECT 1 FROM {CatalogOverlay._meta.db_table} o "  # noqa: S608
     "WHERE o.catalog_id = ce.catalog_id AND o.name = ce.name)",
     f"ce.reason = '{PINNED_REASON}'",

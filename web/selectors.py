@@ -12,6 +12,8 @@ from django.db import connection
 from django.db.models import Q
 
 from curation.selectors import catalog_resolve
+from discovery.inventory import VersionTools, version_tools
+from discovery.probe import target_of
 from mcp_index_common import clientconfig
 from registry.models import ServerVersion, Status
 from registry.querysets import ServerVersionQuerySet
@@ -210,6 +212,7 @@ class ServerPage:
     catalog_entries: list[Any]
     icons: Icons | None = None  # per theme (light, dark)
     publisher: PublisherInfo | None = None
+    tools: VersionTools | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -243,7 +246,10 @@ def server_page(sv: ServerVersion, user: Any) -> ServerPage:
                       pretty_json=_pretty(sv.manifest_text), trust=trust.version_trust(sv),
                       catalog_entries=curation.version_entries(user, sv),
                       icons=themed_icons(manifest),
-                      publisher=publisher_info(manifest))
+                      publisher=publisher_info(manifest),
+
+                      # Only versions with a remote the prober speaks to have an inventory.
+                      tools=version_tools(sv.pk) if target_of(manifest) is not None else None)
 
 
 def _pretty(text: str) -> str:

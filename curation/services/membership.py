@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from curation.gates import Gated, gates_apply
 from curation.models import (
     Catalog,
     CatalogEntry,
@@ -144,8 +145,9 @@ def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: date
     creates: list[CatalogEntry] = []
     updates: list[CatalogEntry] = []
     entered = left = 0
+    members: dict[int, Membership] = {}
+    deadlines: dict[int, datetime | None] = {}
     for name, versions in by_name.items():
-        members, deadlines = {}, {}
         for row in versions:
             if row["id"] in candidates:
                 facts = facts_of(row, row.get("manifest"))
@@ -159,6 +161,11 @@ def _rebuild_batch(catalog: Catalog, policy: Policy, names: list[str], now: date
                         lapses=lapses)
             else:
                 members[row["id"]] = Membership(EntryState.EXCLUDED, "not from a catalog source")
+    # The gates of the apps above (discovery: liveness, pinned tool sets), once per batch.
+    members.update(gates_apply(catalog, {
+        row["id"]: Gated(row["id"], row["name"], row["version"], members[row["id"]])
+        for row in rows if members[row["id"]].state == EntryState.INCLUDED}, now))
+    for name, versions in by_name.items():
         # Latest among what the catalog serves (tombstones count as deleted): exactly what a
         # downstream mirror recomputes from this catalog's responses.
         listed = {}

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from registry.api import urls as registry_urls
 from registry.api import views as registry_views
 from registry.api.urls import NAME, VERSION
-from serving.api import search_views, views
+from serving.api import search_views, tools, views
 
 
 def read_urlpatterns(version_view: type[views.ServerVersionView]) -> list[URLPattern]:
@@ -23,6 +23,19 @@ def read_urlpatterns(version_view: type[views.ServerVersionView]) -> list[URLPat
         re_path(rf"^servers/{NAME}/versions/{VERSION}$", version_view.as_view(),
                 name="server-version"),
     ]
+
+
+def tools_urlpattern(prefix: str = "") -> URLPattern:
+    """Our extension: a version's tool inventory (config/urls.py mounts it under the root's
+    /v0.1/x/<ns>/; catalogs carry it under their own base URL)."""
+    return re_path(rf"^{prefix}servers/{NAME}/versions/{VERSION}/tools$",
+                   tools.VersionToolsView.as_view(), name="server-version-tools")
+
+
+def probe_urlpattern() -> URLPattern:
+    """Our extension: an administrator's "probe now" of a version (the root only)."""
+    return re_path(rf"^servers/{NAME}/versions/{VERSION}/probe$", tools.ProbeNowView.as_view(),
+                   name="server-version-probe")
 
 
 # The registry itself: a version's URL also takes the PUT that replaces it.
@@ -42,4 +55,5 @@ catalog_urlpatterns: list[URLPattern | URLResolver] = [
          name="search"),
     path("health", registry_views.HealthView.as_view(), name="health"),
     path("ping", registry_views.PingView.as_view(), name="ping"),
+    tools_urlpattern(f"x/{settings.MCP_INDEX_NAMESPACE}/"),
 ]

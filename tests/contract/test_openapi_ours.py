@@ -228,6 +228,8 @@ REQUESTS: dict[str, Req] = {
     "revokeToken": Req(204),
     "listAttestations": Req(200, token=None),
     "submitAttestation": Req(201, body="envelope", token=None),
+    "getVersionTools": Req(200, path={"version": "latest"}, token=None),
+    "probeVersion": Req(202, body={}),
     "listPrincipals": Req(200, token=None),
     "createPrincipal": Req(201, body="new-key-principal"),
     "getPrincipal": Req(200, token=None),

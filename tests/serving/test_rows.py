@@ -16,7 +16,7 @@ def test_of_makes_the_row_the_constructor_makes():
     row = EntryRow.of(VALUES)
     assert row == EntryRow(*VALUES)
     assert (row.overlaid, row.pinned) == (False, False)  # the defaults, left out
-    assert EntryRow.of((*VALUES, True, True)) == EntryRow(*VALUES, overlaid=True, pinned=True)
+    assert EntryRow.of((*VALUES, False, True, True)) == EntryRow(*VALUES, overlaid=True, pinned=True)
     assert FIELDS[: len(VALUES)] == tuple(f.name for f in dataclasses.fields(EntryRow))[: len(VALUES)]
 
 
