@@ -171,3 +171,21 @@ class InstallConfig(Out):
     note: str | None = None
     alternatives: list[InstallOption] = Field(description="Other ways to run it (use `prefer`)")
     trust: TrustSummary | None = None
+
+
+class ToolMatch(Out):
+    """A tool a server in this catalog was observed to offer (the registry's probe)."""
+
+    name: str
+    title: str | None = None
+    description: str
+    server: str = Field(description="The server offering it: pass to get_server / get_install_config")
+    version: str
+
+
+class ToolSearchResult(Out):
+    """Tools of the latest versions in this catalog matching every word of the query."""
+
+    catalog: str
+    query: str
+    tools: list[ToolMatch]

@@ -6,7 +6,7 @@ catalog (serving.mcp.http put it on the request), and runs the read in the datab
 
 Adding a tool: write it here (or in a module of its own) like these, with `ctx: Context`
 last, and append it to TOOLS; serving.mcp.server registers every entry as read-only with
-structured output. The tool inventory's `search_tools(query, limit, server?)` goes here.
+structured output.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 from mcp.server.mcpserver import Context
 
+from discovery import inventory
 from serving.mcp import reads
 from serving.mcp.schemas import (
     LIMIT_DEFAULT,
@@ -32,6 +33,8 @@ from serving.mcp.schemas import (
     SearchResult,
     ServerDetail,
     ServerName,
+    ToolMatch,
+    ToolSearchResult,
     Transport,
     Version,
     VersionList,
@@ -112,6 +115,22 @@ async def get_install_config(name: ServerName, client: Client, version: Version 
                         version=version, prefer=prefer)
 
 
+def _tools(access: reads.Access, *, query: str, limit: int, server: str | None
+           ) -> ToolSearchResult:
+    hits = inventory.search_tools(scope=access.scope, query=query, limit=limit, server=server)
+    return ToolSearchResult(catalog=access.scope.slug, query=query,
+                            tools=[ToolMatch(**hit.as_json()) for hit in hits])
+
+
+async def search_tools(query: Query = "", limit: Limit = LIMIT_DEFAULT,
+                       server: ServerName | None = None, *, ctx: Context) -> ToolSearchResult:
+    """Find tools (what a server lets the model do) by words, across the servers of this
+    catalog, or within one server. Only what the registry observed by probing a server's
+    remote endpoint is listed; a server that was never probed has no tools here."""
+    access = access_of(ctx)
+    return await run_db(_tools, access, query=query, limit=limit, server=server)
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     """A tool as serving.mcp.server registers it."""
@@ -125,4 +144,5 @@ TOOLS: list[ToolSpec] = [
     ToolSpec(get_server, "Get an MCP server"),
     ToolSpec(list_versions, "List a server's versions"),
     ToolSpec(get_install_config, "Get a client configuration"),
+    ToolSpec(search_tools, "Search the tools servers offer"),
 ]

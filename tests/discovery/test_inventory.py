@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
+import anyio
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from django.core.management import call_command
 from django.utils import timezone
+from mcp import Client
 
 from curation.models import CatalogEntry, EntryState
 from curation.selectors import catalog_resolve
@@ -22,6 +25,7 @@ from discovery.models import Drift, Inventory, Probe, ToolsetPin
 from discovery.services import catalog_inventory_policy_set, inventories_discover
 from mcp_index_common.statements import OBSERVATION_V1
 from registry.models import AuditEvent, ServerVersion
+from serving.mcp.server import build_server
 from signing.models import Attestation, Principal
 from tests.support.api import Api
 from tests.support.factories import CatalogFactory, ServerVersionFactory, TrustPolicyFactory
@@ -241,3 +245,23 @@ def test_the_management_command(drifting):
     call_command("probe_servers", NAME, "latest", stdout=out)
     assert f"{NAME} 1.0.0: ok tools=2" in out.getvalue()
     assert json.loads(json.dumps(inventory_of(drifting).server_info))["name"] == "drift-test"
+
+
+@pytest.mark.django_db(transaction=True)  # the MCP tools read in their own database thread
+def test_agents_find_observed_tools_over_mcp(drifting):
+    """The MCP tool `search_tools` (official SDK client, in memory) lists what was probed."""
+    probe_all()
+
+    async def run() -> list[Any]:
+        async with Client(build_server()) as mcp_client:
+            return [await mcp_client.call_tool("search_tools", args) for args in (
+                {"query": "add numbers"}, {"query": "echo", "server": NAME},
+                {"query": "x" * 100_000})]
+
+    found, scoped, oversize = anyio.run(run)
+    assert not found.is_error and found.structured_content == {
+        "catalog": "all", "query": "add numbers",
+        "tools": [{"name": "add", "title": None, "description": "Add two numbers",
+                   "server": NAME, "version": "1.0.0"}]}
+    assert [t["name"] for t in scoped.structured_content["tools"]] == ["echo"]
+    assert oversize.is_error  # refused by the argument schema, not a crash

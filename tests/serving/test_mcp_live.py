@@ -69,7 +69,8 @@ def sdk_session(url: str, token: str | None = None) -> dict[str, Any]:
 
 def test_the_sdk_client_over_gunicorn(server: Gunicorn, viewer: str) -> None:
     root = sdk_session(server.url + "/mcp")
-    assert root["tools"] == ["get_install_config", "get_server", "list_versions", "search_servers"]
+    assert root["tools"] == ["get_install_config", "get_server", "list_versions", "search_servers",
+                             "search_tools"]
     assert root["search_servers"]["total"] == 2 and root["search_servers"]["nextCursor"]
     assert root["get_server"]["trust"]["verifiedSigners"][0]["principal"] == "sec"
     assert [v["version"] for v in root["list_versions"]["versions"]] == ["2.0.0", "1.0.0"]
@@ -95,12 +96,13 @@ def test_the_mcp_inspector_cli_calls_every_tool(server: Gunicorn, viewer: str,
     url = server.url + "/mcp"
     listed = inspector(url, "tools/list", tmp_path)
     assert sorted(t["name"] for t in listed["tools"]) == [
-        "get_install_config", "get_server", "list_versions", "search_servers"]
+        "get_install_config", "get_server", "list_versions", "search_servers", "search_tools"]
     assert all(t["annotations"]["readOnlyHint"] is True for t in listed["tools"])
     calls = {"search_servers": {"query": "database", "remote_only": True, "limit": 5},
              "get_server": {"name": PG_TOOLS, "version": "1.0.0"},
              "list_versions": {"name": PG_TOOLS},
-             "get_install_config": {"name": PG_TOOLS, "client": "claude-code"}}
+             "get_install_config": {"name": PG_TOOLS, "client": "claude-code"},
+             "search_tools": {"query": "query"}}
     results = {tool: inspector(url, "tools/call", tmp_path, tool=tool, args=args)
                for tool, args in calls.items()}
     assert all(r.get("isError") is not True for r in results.values()), results

@@ -23,7 +23,7 @@ from tests.support.factories import ServerVersionFactory
 from tests.support.manifests import NPM, PYPI, REMOTE
 
 pytestmark = pytest.mark.django_db(transaction=True)
-TOOLS = {"search_servers", "get_server", "list_versions", "get_install_config"}
+TOOLS = {"search_servers", "get_server", "list_versions", "get_install_config", "search_tools"}
 
 
 @pytest.fixture
