@@ -8,7 +8,6 @@ from datetime import timedelta
 from io import StringIO
 from typing import Any
 
-import anyio
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -29,6 +28,7 @@ from serving.mcp.server import build_server
 from signing.models import Attestation, Principal
 from tests.support.api import Api
 from tests.support.factories import CatalogFactory, ServerVersionFactory, TrustPolicyFactory
+from tests.support.mcp import run_async
 from tests.support.tokens import bearer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -258,7 +258,7 @@ def test_agents_find_observed_tools_over_mcp(drifting):
                 {"query": "add numbers"}, {"query": "echo", "server": NAME},
                 {"query": "x" * 100_000})]
 
-    found, scoped, oversize = anyio.run(run)
+    found, scoped, oversize = run_async(run)
     assert not found.is_error and found.structured_content == {
         "catalog": "all", "query": "add numbers",
         "tools": [{"name": "add", "title": None, "description": "Add two numbers",

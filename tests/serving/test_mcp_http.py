@@ -11,7 +11,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -21,6 +20,7 @@ from registry.services import token_create
 from serving.mcp.http import McpEndpoint, transport_security
 from tests.support.factories import CatalogFactory, ServerVersionFactory
 from tests.support.manifests import NPM, REMOTE
+from tests.support.mcp import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BASE = "http://mcp.test"
@@ -65,7 +65,7 @@ def serve(make: Callable[[], McpEndpoint], fn: Callable[[httpx2.AsyncClient], Aw
                                           headers=headers or {}) as http:
                 return await fn(http)
 
-    return anyio.run(run)
+    return run_async(run)
 
 
 def post(endpoint: Callable[[], McpEndpoint], path: str, body: Any, **headers: str) -> httpx2.Response:

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import httpx2
 import pytest
@@ -20,7 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from registry.models import ServerVersion
 from tests.support.database import db_url
 from tests.support.gunicorn import Gunicorn
-from tests.support.mcp import PG_TOOLS, conformance, inspector, small_registry
+from tests.support.mcp import PG_TOOLS, conformance, inspector, run_async, small_registry
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
@@ -64,7 +63,7 @@ def sdk_session(url: str, token: str | None = None) -> dict[str, Any]:
             out["missing"] = missing.is_error
             return out
 
-    return anyio.run(run)
+    return run_async(run)
 
 
 def test_the_sdk_client_over_gunicorn(server: Gunicorn, viewer: str) -> None:

@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
@@ -21,6 +20,7 @@ from registry.models import ServerVersion
 from serving.mcp.server import build_server
 from tests.support.factories import ServerVersionFactory
 from tests.support.manifests import NPM, PYPI, REMOTE
+from tests.support.mcp import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOOLS = {"search_servers", "get_server", "list_versions", "get_install_config", "search_tools"}
@@ -50,7 +50,7 @@ def calls(*steps: tuple[str, dict[str, Any]]) -> list[CallToolResult]:
         async with Client(build_server()) as client:
             return [await client.call_tool(name, args) for name, args in steps]
 
-    return anyio.run(run)
+    return run_async(run)
 
 
 def call(tool: str, /, **args: Any) -> CallToolResult:
@@ -75,7 +75,7 @@ def test_every_tool_is_read_only_with_an_output_schema() -> None:
         async with Client(build_server()) as client:
             return (await client.list_tools()).tools
 
-    tools = anyio.run(run)
+    tools = run_async(run)
     assert {t.name for t in tools} == TOOLS
     for tool in tools:
         assert tool.annotations is not None and tool.annotations.read_only_hint is True

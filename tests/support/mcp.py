@@ -75,3 +75,14 @@ def conformance(url: str, scenario: str, home: Path) -> subprocess.CompletedProc
     """One server scenario of the MCP conformance suite against `url`."""
     return _node(CONFORMANCE, ["server", "--url", url, "--scenario", scenario, "-o",
                                str(home / "results" / scenario)], home, timeout=120)
+
+
+def run_async(fn: Any) -> Any:
+    """`anyio.run(fn)` in a thread of its own: a test in the same process may have left an
+    event loop running in this one (Playwright's sync API does), where anyio.run refuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import anyio
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, fn).result()
