@@ -23,13 +23,14 @@ def servers(add_server: Callable[..., Any]) -> None:
                repository={"url": "https://github.com/acme/db", "source": "github"},
                description="Query the Acme database from your agent")
     add_server("io.github.acme/files", packages=PYPI, description="Read and write files on disk")
-    add_server("com.example/cloud", title="Example Cloud", remotes=REMOTE)
+    # Search reads package identifiers and remote hosts too: only the acme servers say "acme".
+    add_server("com.example/cloud", title="Example Cloud",
+               remotes=[{"type": "streamable-http", "url": "https://cloud.example.com/mcp"}])
     for i in range(32):
-        add_server(f"io.github.bulk/tool-{i:02d}", packages=PYPI)
+        add_server(f"io.github.bulk/tool-{i:02d}",
+                   packages=[{**PYPI[0], "identifier": f"bulk-tool-{i:02d}"}])
 
 
-@pytest.mark.xfail(strict=True, reason="the web catalog's ranked search answers all 35 servers for "
-                   "'acme' where 2 match (open: issue 13)")
 def test_search_and_filter(page: Page, servers: None) -> None:
     page.goto("/")
     count = page.locator("#result-count")
@@ -108,8 +109,6 @@ def test_untrusted_text_never_runs(page: Page, add_server: Callable[..., Any]) -
     assert dialogs == []
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="the new guide is 3 px wider than a 390 px phone (open: issue 15 follow-up)")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_screenshots_light_dark_and_mobile(browser: Browser, live_server: Any, servers: None,
                                            scheme: str) -> None:
