@@ -111,7 +111,7 @@ def test_with_a_token_the_sdk_client_reads_the_catalog(endpoint: Callable[[], Mc
             return tools, found, detail
 
     tools, found, detail = serve(endpoint, session, {"Authorization": f"Bearer {token}"})
-    assert len(tools.tools) == 4
+    assert len(tools.tools) == 5  # search_servers … search_tools
     body = found.structured_content
     assert body["catalog"] == "corp"
     assert {s["name"] for s in body["servers"]} == {"io.github.acme/pg-tools",
