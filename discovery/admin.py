@@ -10,21 +10,8 @@ from django.http import HttpRequest
 
 from discovery.models import CatalogInventoryPolicy, Inventory, Probe
 from discovery.services import catalog_inventory_policy_set, probe_request
-from registry.admin import ServiceAdmin
+from registry.admin import ReadOnlyAdmin, ServiceAdmin
 from registry.errors import RegistryError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows only the prober writes."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Inventory)
