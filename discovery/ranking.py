@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max
+from django.db import connection
 from django.utils import timezone
 
 from curation.models import CatalogEntry, CatalogOverlay
@@ -106,18 +106,27 @@ def _epoch(value: datetime | None) -> float:
 
 
 def scope_stamp(scope: CatalogRef) -> tuple[Any, ...]:
-    """What changes whenever the scope's searchable state may have changed."""
-    docs = SearchDocument.objects.aggregate(m=Max("updated_at"))["m"]
-    vectors = Embedding.objects.aggregate(m=Max("id"))["m"]
+    """What changes whenever the scope's searchable state may have changed: one query of
+    index-only aggregates (documents, vectors, and the scope's versions or catalog entries),
+    plus the catalog's cache generation (overlay edits move it)."""
+    # Only the models' own table names are formatted in; values go as parameters.
+    aggregates = (f"SELECT (SELECT MAX(updated_at) FROM {SearchDocument._meta.db_table}), "  # noqa: S608
+                  f"(SELECT MAX(id) FROM {Embedding._meta.db_table}), MAX(updated_at), MAX(id)")
     if scope.catalog is None:
-        versions = ServerVersion.objects.aggregate(u=Max("updated_at"), i=Max("id"))
-        return ("all", versions["u"], versions["i"], docs, vectors)
-    entries = CatalogEntry.objects.filter(catalog=scope.catalog, listed=True).aggregate(
-        u=Max("updated_at"), i=Max("id"))
-    overlays = CatalogOverlay.objects.filter(catalog=scope.catalog).aggregate(i=Max("id"))
+        sql = f"{aggregates} FROM {ServerVersion._meta.db_table}"
+        params: list[Any] = []
+    else:
+        sql = (f"{aggregates}, (SELECT MAX(id) FROM {CatalogOverlay._meta.db_table} "  # noqa: S608
+               f"WHERE catalog_id = %s) FROM {CatalogEntry._meta.db_table} "
+               "WHERE catalog_id = %s AND listed")
+        params = [scope.catalog.pk, scope.catalog.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if scope.catalog is None:
+        return ("all", *row)
     generation = generations.current(scope.slug)
-    return (scope.slug, scope.catalog.pk, entries["u"], entries["i"], overlays["i"], docs,
-            vectors, generation.token if generation else None)
+    return (scope.slug, scope.catalog.pk, *row, generation.token if generation else None)
 
 
 def _served(scope: CatalogRef) -> list[tuple[int, str, datetime, datetime | None]]:
