@@ -38,6 +38,7 @@ from discovery.models import (
 )
 from discovery.probe import ProbeResult, target_of
 from mcp_index_common.toolsets import declared_tools, tool_names, tools_digest
+from ops import generations
 from registry.errors import RegistryError
 from registry.models import ServerVersion, Status
 from registry.services import audit_record, versions_invalidate
@@ -171,6 +172,9 @@ def embeddings_compute(*, limit: int = 2000) -> EmbedReport:
         [Embedding(content_hash=k, model=embedding.MODEL_ID, vector=embedding.to_bytes(v))
          for k, v in zip(keys, vectors, strict=True)], ignore_conflicts=True)
     seconds = time.perf_counter() - started
+    # Cached search pages were ranked without these vectors: every scope's cached reads go
+    # (once per batch of up to `limit` texts, when the transaction commits).
+    generations.bump_everything()
     remaining = SearchDocument.objects.filter(missing_embeddings()).count()
     log.info("event=embeddings.computed count=%d seconds=%.2f remaining=%d", len(keys),
              seconds, remaining)

@@ -128,6 +128,27 @@ def test_lexical_alone_before_vectors_exist(settings, django_capture_on_commit_c
     assert search_page(catalog_resolve("all"), "postgres database").semantic is True
 
 
+def test_a_cached_search_page_is_ranked_again_when_vectors_arrive(
+        settings, client, django_capture_on_commit_callbacks) -> None:
+    settings.MCP_INDEX_SEARCH_SEMANTIC = False  # published before any vector exists
+    with django_capture_on_commit_callbacks(execute=True):
+        for name, (description, packages) in SERVERS.items():
+            ServerVersionFactory(name=name, description=description, packages=packages or NPM)
+    settings.MCP_INDEX_SEARCH_SEMANTIC = True
+
+    def found() -> tuple[str, list[str]]:
+        response = client.get("/v0.1/servers", {"search": "gmail", "version": "latest"})
+        assert response.status_code == 200
+        return response["X-Cache"], [s["server"]["name"] for s in response.json()["servers"]]
+
+    assert found() == ("MISS", ["io.github.mailer/gmail"])  # lexical alone: the name
+    assert found() == ("HIT", ["io.github.mailer/gmail"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert embeddings_compute().embedded == len(SERVERS)
+    state, servers = found()  # not the cached lexical page: the semantic leg takes part
+    assert state == "MISS" and "io.github.mailer/smtp-send" in servers
+
+
 def test_a_full_refresh_changes_nothing_when_nothing_changed(embedded) -> None:
     report = documents_refresh()
     assert (report.written, report.unchanged, report.removed) == (0, len(SERVERS), 0)
