@@ -234,22 +234,23 @@ class RateLimitMiddleware:
 _limiter = Limiter()
 
 
-def charge_key(request: HttpRequest, key: str, rate_text: str) -> int | None:
-    """Charge one request to a bucket an app names itself (a feed URL's, by its id: never
-    its secret); the seconds to wait when it is exhausted, None when allowed (or no Redis)."""
+def charge_key(meta: Mapping[str, Any], key: str, rate_text: str) -> int | None:
+    """Charge one request (its META or WSGI environ) to a bucket an app names itself (a feed
+    URL's, by its id: never its secret); the seconds to wait when it is exhausted, None when
+    allowed (or no Redis)."""
     if not settings.MCP_INDEX_RATE_LIMITS:
         return None
     rate = Rate.parse(rate_text)
     verdict = _limiter.charge("k:" + hashlib.sha256(key.encode()).hexdigest()[:32], rate,
-                              ip_bucket(client_ip(request.META)))
+                              ip_bucket(client_ip(meta)))
     if verdict is None or verdict.allowed:
         return None
     return max(1, math.ceil(verdict.retry_after_ms / 1000))
 
 
-def record_auth_failure(request: HttpRequest) -> None:
+def record_auth_failure(meta: Mapping[str, Any]) -> None:
     """Count a credential that did not verify but came in the URL (an unknown feed secret)
-    against the client IP, as a refused Authorization header is."""
+    against the client IP of a request's META, as a refused Authorization header is."""
     if settings.MCP_INDEX_RATE_LIMITS:
-        _limiter.auth_failed(ip_bucket(client_ip(request.META)),
+        _limiter.auth_failed(ip_bucket(client_ip(meta)),
                              Rate.parse(settings.MCP_INDEX_RATE_LIMIT_AUTH_FAILURES))

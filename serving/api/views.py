@@ -49,9 +49,9 @@ class ReadView(RegistryView):
     def feed_scope(self, request: Request, slug: str, secret: str) -> CatalogRef:
         feed = feed_authenticate(slug=slug, secret=secret)
         if feed is None:
-            ratelimit.record_auth_failure(request)
+            ratelimit.record_auth_failure(request.META)
             raise Problem(404, "No such feed: it was revoked, or never issued for this catalog")
-        wait = ratelimit.charge_key(request, f"feed:{feed.pk}", settings.MCP_INDEX_RATE_LIMIT_FEED)
+        wait = ratelimit.charge_key(request.META, f"feed:{feed.pk}", settings.MCP_INDEX_RATE_LIMIT_FEED)
         if wait is not None:
             raise Problem(429, f"Too many requests on this feed; retry in {wait} s",
                           headers={"Retry-After": str(wait)})

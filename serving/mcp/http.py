@@ -21,6 +21,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from curation import selectors as curation
+from curation.selectors import CatalogRef
+from curation.services import feeds as curation_feeds
+from ops import ratelimit
 from ops.http import PROBLEM_CONTENT_TYPE, problem_body
 from registry.api.auth import caller_from_header
 from registry.api.errors import Problem
@@ -29,7 +32,8 @@ from serving.mcp.reads import Access
 from serving.mcp.server import build_server
 from serving.mcp.tools import ACCESS_KEY, run_db
 
-MCP_PATH = re.compile(r"^/(?:c/(?P<slug>[-a-zA-Z0-9_]+)/)?mcp/?\Z")
+# The root, a catalog, or a catalog's feed URL (`/c/<slug>/k/<secret>/mcp`, docs/clients.md).
+MCP_PATH = re.compile(r"^/(?:c/(?P<slug>[-a-zA-Z0-9_]+)/(?:k/(?P<secret>[^/]{1,100})/)?)?mcp/?\Z")
 # Tool arguments are a few hundred bytes; anything near this is hostile (the SDK answers 413).
 MAX_BODY = 64 * 1024
 REALM = "mcp-index"
@@ -67,6 +71,31 @@ def _access(slug: str, authorization: str) -> Access:
                           "'Authorization: Bearer <token>'")
         raise Problem(403, f"Your token has no role in catalog {slug}")
     return Access(ref, caller)
+
+
+def _feed_access(slug: str, secret: str, meta: dict[str, Any]) -> Access:
+    """A feed URL's catalog, read anonymously whatever its visibility (as the feed's API
+    reads are), charged to the feed's own rate-limit bucket; 404 for a revoked, unknown or
+    foreign secret, counted as an authentication failure of the client address."""
+    feed = curation_feeds.feed_authenticate(slug=slug, secret=secret)
+    if feed is None:
+        ratelimit.record_auth_failure(meta)
+        raise Problem(404, "No such feed: it was revoked, or never issued for this catalog")
+    wait = ratelimit.charge_key(meta, f"feed:{feed.pk}", settings.MCP_INDEX_RATE_LIMIT_FEED)
+    if wait is not None:
+        raise Problem(429, f"Too many requests on this feed; retry in {wait} s",
+                      headers={"Retry-After": str(wait)})
+    return Access(CatalogRef(slug, feed.catalog))
+
+
+def _meta_of(scope: Scope) -> dict[str, Any]:
+    """What ops.ratelimit reads of a request (client address, forwarded-for), from ASGI."""
+    client = scope.get("client") or ("", 0)
+    forwarded = Request(scope).headers.get("x-forwarded-for")
+    meta: dict[str, Any] = {"REMOTE_ADDR": client[0]}
+    if forwarded is not None:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded
+    return meta
 
 
 def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
@@ -113,12 +142,15 @@ class McpEndpoint:
         slug = match.group("slug") or settings.MCP_INDEX_DEFAULT_CATALOG
         authorization = Request(scope).headers.get("authorization", "")
         try:
-            access = await run_db(_access, slug, authorization)
+            if match.group("secret") is not None:
+                access = await run_db(_feed_access, slug, match.group("secret"), _meta_of(scope))
+            else:
+                access = await run_db(_access, slug, authorization)
         except NotFound as exc:
             await _problem(404, exc.message)(scope, receive, send)
             return
         except Problem as exc:
-            headers = None
+            headers = exc.headers or None
             if exc.status_code == 401:
                 error = ', error="invalid_token"' if authorization else ""
                 headers = {"WWW-Authenticate": f'Bearer realm="{REALM}"{error}'}

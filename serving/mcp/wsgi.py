@@ -100,7 +100,8 @@ class WithMcp:
         if not is_mcp_path(environ.get("PATH_INFO", "")):
             return self.django_app(environ, start_response)
         request = WSGIRequest(environ)
-        route = "mcp" if request.path.startswith("/mcp") else "c/<slug>/mcp"
+        route = ("mcp" if request.path.startswith("/mcp") else
+                 "c/<slug>/k/<secret>/mcp" if "/k/" in request.path else "c/<slug>/mcp")
         request.resolver_match = ResolverMatch(_route, (), {}, route=route)
         response = self.chain(request)
         start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))

@@ -16,6 +16,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from curation.models import Catalog
+from curation.services.feeds import feed_create, feed_revoke
 from registry.services import token_create
 from serving.mcp.http import McpEndpoint, transport_security
 from tests.support.factories import CatalogFactory, ServerVersionFactory
@@ -118,6 +120,27 @@ def test_with_a_token_the_sdk_client_reads_the_catalog(endpoint: Callable[[], Mc
                                                     "io.github.acme/remote-db"}
     assert all(s["catalog"]["catalog"] == "corp" for s in body["servers"])
     assert detail.structured_content["meta"]["io.mcpindex/catalog"]["catalog"] == "corp"
+
+
+def test_a_feed_url_reads_its_private_catalog_until_revoked(
+        endpoint: Callable[[], McpEndpoint], catalog: None) -> None:
+    corp = Catalog.objects.get(slug="corp")
+    feed = feed_create(catalog=corp, name="agent", actor="test")
+    path = f"/c/corp/k/{feed.secret}/mcp"
+
+    async def session(http: httpx2.AsyncClient) -> Any:
+        async with Client(streamable_http_client(f"{BASE}{path}", http_client=http)) as client:
+            return await client.call_tool("search_servers", {"query": "database"})
+
+    found = serve(endpoint, session).structured_content  # no Authorization header at all
+    assert found["catalog"] == "corp" and len(found["servers"]) == 2
+    # The secret binds to its catalog: another catalog's path with it, or a wrong secret, 404.
+    CatalogFactory(slug="other", public=False)
+    assert post(endpoint, f"/c/other/k/{feed.secret}/mcp", search()).status_code == 404
+    wrong = post(endpoint, "/c/corp/k/mcpf_wrong/mcp", search())
+    assert wrong.status_code == 404 and wrong.headers["content-type"] == "application/problem+json"
+    feed_revoke(feed=feed.feed, actor="test")
+    assert post(endpoint, path, search()).status_code == 404
 
 
 def test_host_and_origin_come_from_allowed_hosts(endpoint: Callable[[], McpEndpoint]) -> None:
