@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -26,7 +27,9 @@ if str(ROOT) not in sys.path:
 
 from registry.versioning import Candidate, pick_latest  # noqa: E402 (pure module, no Django)
 
-SNAPSHOT = ROOT.parent / "shared" / "data" / "official-registry-2025-12-18.json"
+# MCP_INDEX_BENCH_SNAPSHOT: from a git worktree, ROOT.parent is not the checkout's parent.
+SNAPSHOT = Path(os.environ.get("MCP_INDEX_BENCH_SNAPSHOT") or
+                ROOT.parent / "shared" / "data" / "official-registry-2025-12-18.json")
 OFFICIAL = "io.modelcontextprotocol.registry/official"
 
 

@@ -19,6 +19,7 @@ the large dataset too (about 15 minutes and several GiB for the fake upstream).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import logging
 import os
 import resource
@@ -73,15 +74,22 @@ def fake_upstream(count: int, every: int = 1) -> Iterator[tuple[str, int]]:
         fake.wait(60)
 
 
-def setup_django() -> None:
+def setup_django(tasks: str = "queued") -> None:
+    """Django, with tasks `queued` (sent to an in-process broker, as production sends them to
+    Redis for a worker to run elsewhere) or `inline` (run inside the sync, as with no broker)."""
     import django
 
     django.setup()
+    if tasks == "queued":
+        from config.celery import app
+
+        app.conf.task_always_eager = False
+        app.conf.broker_url = "memory://"
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("curation").setLevel(logging.WARNING)
 
 
-def full_then_incremental(count: int, changes: int) -> None:
+def full_then_incremental(count: int, changes: int, profile: str | None = None) -> None:
     """(a): a full mirror of `count` versions, `changes` upstream changes, a catalog rebuild."""
     from django.core.management import call_command
 
@@ -94,14 +102,21 @@ def full_then_incremental(count: int, changes: int) -> None:
     with fake_upstream(count) as (base, served):
         upstream = Upstream.objects.create(name="official", base_url=f"{base}/v0.1")
         baseline = rss_mib()
+        profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         full = upstream_sync(upstream=upstream)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         full_s = time.perf_counter() - started
         peak = rss_mib()
         stored = ServerVersion.objects.count()
         assert full.state == "succeeded" and stored == served, (full, stored)
 
-        changed = httpx.get(f"{base}/_control/mutate", params={"count": changes}).json()["changed"]
+        changed = httpx.get(f"{base}/_control/mutate", params={"count": changes},
+                            timeout=120).json()["changed"]
         started = time.perf_counter()
         inc = upstream_sync(upstream=Upstream.objects.get(pk=upstream.pk))
         inc_s = time.perf_counter() - started
@@ -138,7 +153,8 @@ def incremental_on_copy(source: str, changes: int, every: int) -> None:
     high = ServerVersion.objects.filter(origin=origin).aggregate(m=Max("updated_at"))["m"]
     with fake_upstream(versions, every) as (base, served):
         upstream = Upstream.objects.create(name=origin, base_url=f"{base}/v0.1", high_water=high)
-        changed = httpx.get(f"{base}/_control/mutate", params={"count": changes}).json()["changed"]
+        changed = httpx.get(f"{base}/_control/mutate", params={"count": changes},
+                            timeout=120).json()["changed"]
         baseline = rss_mib()
         started = time.perf_counter()
         inc = upstream_sync(upstream=upstream)
@@ -168,6 +184,12 @@ def main() -> None:
                         help="instead: sync the changes into a copy of this loaded database")
     parser.add_argument("--sample-every", type=int, default=100,
                         help="with --on-copy-of: the fake upstream serves every Nth server")
+    parser.add_argument("--tasks", choices=("queued", "inline"), default="queued",
+                        help="queued: tasks go to an in-process broker, as production sends "
+                             "them to a worker (default); inline: they run inside the sync "
+                             "(search documents and embeddings included)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="(a) only: write cProfile stats of the full mirror to FILE")
     args = parser.parse_args()
     count = args.count if args.count is not None else args.full
     changes = args.changes_pos if args.changes_pos is not None else args.changes
@@ -180,7 +202,7 @@ def main() -> None:
         print(f"copied {source} to {source}_sync in {time.perf_counter() - started:.1f} s")
         os.environ["DATABASE_URL"] = url
         try:
-            setup_django()
+            setup_django(args.tasks)
             incremental_on_copy(source, changes, args.sample_every)
         finally:
             from django.db import connections
@@ -193,8 +215,8 @@ def main() -> None:
     if "bench" not in url:
         sys.exit("refusing: DATABASE_URL must name a dedicated bench database (it is recreated)")
     recreate_database(url)
-    setup_django()
-    full_then_incremental(count, changes)
+    setup_django(args.tasks)
+    full_then_incremental(count, changes, args.profile)
 
 
 if __name__ == "__main__":

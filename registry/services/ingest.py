@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mcp_index_common.validation import validate_manifest
@@ -135,6 +135,34 @@ _UPDATE_FIELDS = ("manifest", "manifest_text", "schema_url", "title", "descripti
                   "published_at", "updated_at", "origin", "validation_issues", "upstream_meta")
 
 
+def _insert_versions(versions: list[ServerVersion]) -> None:
+    """bulk_create, as ids drawn from the sequence and one COPY of the rows (PostgreSQL).
+
+    Django 5.2's bulk_create sends each column as one array (INSERT … SELECT FROM UNNEST),
+    and psycopg escapes an array of JSON texts in Python, quote by quote: for a page of
+    manifests that took longer than validating them. COPY rows are written by psycopg's C code.
+    """
+    if not versions:
+        return
+    if connection.vendor != "postgresql":
+        ServerVersion.objects.bulk_create(versions)
+        return
+    meta = ServerVersion._meta
+    fields = meta.concrete_fields
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.attname, len(versions)])
+        for sv, (pk,) in zip(versions, cursor.fetchall(), strict=True):
+            sv.pk = pk
+            sv._state.adding, sv._state.db = False, connection.alias
+        columns = ", ".join(quote(f.attname) for f in fields)
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for sv in versions:
+                copy.write_row([f.get_db_prep_save(getattr(sv, f.attname), connection)
+                                for f in fields])
+
+
 @transaction.atomic
 def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
                          takeover_from: frozenset[str] = frozenset(),
@@ -170,7 +198,7 @@ def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
                 setattr(found, field, value)
             to_update.append((found, p))
             outcomes[key] = IngestOutcome("updated", p.name, p.version, p.invalid)
-    ServerVersion.objects.bulk_create([sv for sv, _ in to_create])
+    _insert_versions([sv for sv, _ in to_create])
     if to_update:
         ServerVersion.objects.bulk_update([sv for sv, _ in to_update], _UPDATE_FIELDS)
         RemoteUrl.objects.filter(server_version__in=[sv.pk for sv, _ in to_update]).delete()
