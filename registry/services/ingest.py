@@ -159,8 +159,8 @@ def _insert_versions(versions: list[ServerVersion]) -> None:
         columns = ", ".join(quote(f.attname) for f in fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for sv in versions:
-                copy.write_row([f.get_db_prep_save(getattr(sv, f.attname), connection)
-                                for f in fields])
+                copy.write_row([f.get_db_prep_save(f.pre_save(sv, True), connection)
+                                for f in fields])  # pre_save: auto_now & co, as bulk_create
 
 
 @transaction.atomic
