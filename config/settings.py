@@ -247,6 +247,15 @@ MCP_INDEX_DEFAULT_CATALOG = env_str("MCP_INDEX_DEFAULT_CATALOG", default="all")
 # Off, search is lexical alone and no model is loaded (docs/search.md).
 MCP_INDEX_SEARCH_SEMANTIC = env_bool("MCP_INDEX_SEARCH_SEMANTIC", default=True)
 MCP_INDEX_EMBED_THREADS = env_int("MCP_INDEX_EMBED_THREADS", default=1)
+# Past this many vectors the semantic leg searches an HNSW graph (faiss-cpu) instead of an
+# exact scan, built in a background thread (exact until it is ready) with this many threads.
+MCP_INDEX_ANN_MIN_VECTORS = env_int("MCP_INDEX_ANN_MIN_VECTORS", default=100_000)
+MCP_INDEX_ANN_BACKGROUND = env_bool("MCP_INDEX_ANN_BACKGROUND", default=True)
+MCP_INDEX_ANN_BUILD_THREADS = env_int("MCP_INDEX_ANN_BUILD_THREADS", default=1)
+# A search finding its scope's index out of date is answered from the old one while a thread
+# builds the new one (off: the search waits for the build, as tests want).
+MCP_INDEX_SEARCH_REBUILD_BACKGROUND = env_bool("MCP_INDEX_SEARCH_REBUILD_BACKGROUND",
+                                               default=True)
 # Mirroring upstreams: per-request timeout, retries on 429/5xx/timeouts, exponential backoff
 # from MCP_INDEX_SYNC_BACKOFF_SECONDS, and the longest wait (also caps Retry-After).
 MCP_INDEX_SYNC_TIMEOUT_SECONDS = env_int("MCP_INDEX_SYNC_TIMEOUT_SECONDS", default=30)

@@ -26,6 +26,9 @@ os.environ.setdefault("MCP_INDEX_RATE_LIMIT_ANON", "100000/m")
 os.environ.setdefault("MCP_INDEX_RATE_LIMIT_TOKEN", "100000/m")
 os.environ.setdefault("MCP_INDEX_RATE_LIMIT_WRITES", "100000/m")
 
+# A search sees every write at once (tests/discovery checks the background rebuild on its own).
+os.environ.setdefault("MCP_INDEX_SEARCH_REBUILD_BACKGROUND", "0")
+
 from config.settings import *  # noqa: E402, F403  (read after the environment above is set)
 
 TEST_DEVELOPER_BROKER_URL = _DEVELOPER_BROKER_URL

@@ -1,16 +1,14 @@
 """Ranked search of one scope: filters first, then BM25 and embeddings fused by rank.
 
-An index per scope (the registry `all`, or a catalog) lives in the process: the scope's
-served latest versions, their documents (discovery.models, or built in memory for a version
-the refresh task has not reached yet), BM25 postings and the embedding matrix. It is rebuilt
-when the scope's stamp changes (the newest version, catalog entry, document and embedding,
-and the catalog's cache generation), checked with a few index-only aggregates per search.
+Each scope (the registry `all`, or a catalog) has an index in the process (discovery.index:
+its served latest versions, their documents, BM25 postings and vector rows).
 
 Ranking (docs/search.md has the measurements behind every constant):
 - lexical: BM25 over weighted fields; unknown query words are corrected to vocabulary words
   within a small edit distance, and prefixes extend to longer words (postgres → postgresql);
-- semantic: cosine of the query's embedding with each document's (exact, numpy), used only
-  when the model loads and the scope's documents have vectors (until then lexical alone);
+- semantic: cosine of the query's embedding with the documents' (discovery.vectors: exact,
+  or an HNSW graph past ~100k vectors, the same results), the SEMANTIC_DEPTH nearest, used
+  only when the model loads and the scope's documents have vectors (until then lexical alone);
 - fusion: reciprocal rank fusion of the two rankings (k = RRF_K), each leg cut first by its
   own relevance threshold, so unrelated servers are not padded in;
 - an exact name or package identifier comes first.
@@ -20,28 +18,20 @@ from __future__ import annotations
 
 import html
 import re
-import threading
-import time
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
-from curation.models import CatalogEntry, CatalogOverlay
 from curation.selectors import CatalogRef
-from discovery import embedding
-from discovery.documents import NOTES_WEIGHT, TAG_WEIGHT, Document, document_of
-from discovery.lexical import BM25Index, stem, terms, words
-from discovery.models import Embedding, SearchDocument
-from discovery.services import document_from_row
+from discovery import embedding, vectors
+from discovery import index as indexes
+from discovery.index import ScopeIndex, scope_index
+from discovery.lexical import stem, terms, words
 from mcp_index_common.verification import VERIFIED
-from ops import generations
-from registry.models import ServerVersion, Status
 from signing.models import Attestation
 
 RRF_K = 60
@@ -49,12 +39,12 @@ SEMANTIC_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 SEMANTIC_MIN = 0.30  # cosine below which a server is not related to the query at all
 SEMANTIC_MARGIN = 0.40  # ... nor one this far below the query's best semantic match
+SEMANTIC_DEPTH = 250  # the semantic leg's nearest documents (an ANN index answers a depth)
 LEXICAL_RELATIVE = 0.2  # a lexical match under this share of the best one is noise
 CORRECTION_WEIGHT = 0.8
 PREFIX_WEIGHT = 0.6
 MAX_PREFIX = 8
 EXACT_BOOST = 1.0  # above any fused score (at most 2 / (RRF_K + 1))
-_DELETED = Status.DELETED.value
 
 
 @dataclass(frozen=True)
@@ -80,141 +70,7 @@ class Ranked:
     facets: dict[str, dict[str, int]]
     suggestion: str | None
     semantic: bool  # whether the semantic leg took part
-
-
-@dataclass
-class ScopeIndex:
-    """One scope's searchable state, immutable once built."""
-
-    stamp: tuple[Any, ...]
-    ids: np.ndarray
-    docs: list[Document]
-    status: np.ndarray  # True where deleted
-    updated: np.ndarray  # epoch seconds
-    trust_until: np.ndarray  # epoch seconds, inf when none
-    keys: dict[str, list[int]]
-    bm25: BM25Index
-    vocabulary: list[str]
-    vectors: np.ndarray | None  # rows match docs; zero rows where a document has no vector
-    has_vector: np.ndarray
-    tags: list[str] = field(default_factory=list)
-    built_seconds: float = 0.0
-
-
-def _epoch(value: datetime | None) -> float:
-    return value.timestamp() if value is not None else float("inf")
-
-
-def scope_stamp(scope: CatalogRef) -> tuple[Any, ...]:
-    """What changes whenever the scope's searchable state may have changed: one query of
-    index-only aggregates (documents, vectors, and the scope's versions or catalog entries),
-    plus the catalog's cache generation (overlay edits move it)."""
-    # Only the models' own table names are formatted in; values go as parameters.
-    aggregates = (f"SELECT (SELECT MAX(updated_at) FROM {SearchDocument._meta.db_table}), "  # noqa: S608
-                  f"(SELECT MAX(id) FROM {Embedding._meta.db_table}), MAX(updated_at), MAX(id)")
-    if scope.catalog is None:
-        sql = f"{aggregates} FROM {ServerVersion._meta.db_table}"
-        params: list[Any] = []
-    else:
-        sql = (f"{aggregates}, (SELECT MAX(id) FROM {CatalogOverlay._meta.db_table} "  # noqa: S608
-               f"WHERE catalog_id = %s) FROM {CatalogEntry._meta.db_table} "
-               "WHERE catalog_id = %s AND listed")
-        params = [scope.catalog.pk, scope.catalog.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if scope.catalog is None:
-        return ("all", *row)
-    generation = generations.current(scope.slug)
-    return (scope.slug, scope.catalog.pk, *row, generation.token if generation else None)
-
-
-def _served(scope: CatalogRef) -> list[tuple[int, str, datetime, datetime | None]]:
-    if scope.catalog is None:
-        return [(vid, status, updated, None) for vid, status, updated in
-                ServerVersion.objects.filter(is_latest=True).order_by("name")
-                .values_list("id", "status", "updated_at")]
-    return list(CatalogEntry.objects.filter(catalog=scope.catalog, listed=True, is_latest=True)
-                .order_by("name")
-                .values_list("server_version_id", "status", "updated_at", "trust_until"))
-
-
-def build_index(scope: CatalogRef, stamp: tuple[Any, ...]) -> ScopeIndex:
-    """Read the scope's served versions, documents and vectors, and index them."""
-    started = time.perf_counter()
-    served = _served(scope)
-    ids = [s[0] for s in served]
-    stored = {row.server_version_id: row for row in SearchDocument.objects.filter(
-        server_version_id__in=ids)} if len(ids) < 900 else {
-        row.server_version_id: row for row in SearchDocument.objects.iterator(chunk_size=5000)}
-    missing = [vid for vid in ids if vid not in stored]
-    built = {vid: document_of(m if isinstance(m, dict) else {}) for vid, m in
-             ServerVersion.objects.filter(id__in=missing).values_list("id", "manifest")
-             } if missing else {}
-    docs = [document_from_row(stored[vid]) if vid in stored else built[vid] for vid in ids]
-    tags = [""] * len(docs)
-    fields = [doc.fields() for doc in docs]
-    if scope.catalog is not None:  # the catalog's own words for its servers
-        position = {doc.name: i for i, doc in enumerate(docs)}
-        for o in CatalogOverlay.objects.filter(catalog=scope.catalog):
-            i = position.get(o.name)
-            if i is not None:
-                tag_text = " ".join(t for t in o.tags if isinstance(t, str))
-                tags[i] = tag_text
-                fields[i] = [*fields[i], (tag_text, TAG_WEIGHT), (o.notes, NOTES_WEIGHT)]
-    bm25 = BM25Index(fields)
-    keys: dict[str, list[int]] = {}
-    for i, doc in enumerate(docs):
-        for key in doc.keys:
-            keys.setdefault(key, []).append(i)
-    vectors, has_vector = _vectors(ids, stored, docs)
-    return ScopeIndex(
-        stamp=stamp, ids=np.array(ids, dtype=np.int64), docs=docs,
-        status=np.array([s[1] == _DELETED for s in served], dtype=bool),
-        updated=np.array([s[2].timestamp() for s in served], dtype=np.float64),
-        trust_until=np.array([_epoch(s[3]) for s in served], dtype=np.float64),
-        keys=keys, bm25=bm25, vocabulary=sorted(bm25._postings), vectors=vectors,
-        has_vector=has_vector, tags=tags, built_seconds=time.perf_counter() - started)
-
-
-def _vectors(ids: list[int], stored: dict[int, SearchDocument], docs: list[Document]
-             ) -> tuple[np.ndarray | None, np.ndarray]:
-    hashes = [stored[vid].embed_hash if vid in stored else doc.embed_hash()
-              for vid, doc in zip(ids, docs, strict=True)]
-    wanted = set(hashes)
-    found: dict[str, bytes] = {}
-    rows = Embedding.objects.filter(model=embedding.MODEL_ID)
-    if len(wanted) < 900:
-        rows = rows.filter(content_hash__in=sorted(wanted))
-    for key, vector in rows.values_list("content_hash", "vector").iterator(chunk_size=5000):
-        if key in wanted:
-            found[key] = bytes(vector)
-    has_vector = np.array([h in found for h in hashes], dtype=bool)
-    if not found:
-        return None, has_vector
-    matrix = np.zeros((len(ids), embedding.DIMENSIONS), dtype=np.float32)
-    for i, key in enumerate(hashes):
-        if key in found:
-            matrix[i] = embedding.from_bytes(found[key])
-    return matrix, has_vector
-
-
-_indexes: dict[str, ScopeIndex] = {}
-_build_lock = threading.Lock()
-
-
-def scope_index(scope: CatalogRef) -> ScopeIndex:
-    """The scope's index, rebuilt when its stamp moved."""
-    stamp = scope_stamp(scope)
-    index = _indexes.get(scope.slug)
-    if index is not None and index.stamp == stamp:
-        return index
-    with _build_lock:
-        index = _indexes.get(scope.slug)
-        if index is None or index.stamp != stamp:
-            index = build_index(scope, stamp)
-            _indexes[scope.slug] = index
-    return index
+    stale: bool = False  # ranked by an index a newer one is being built to replace
 
 
 def _mask(index: ScopeIndex, filters: Filters) -> np.ndarray:
@@ -226,14 +82,15 @@ def _mask(index: ScopeIndex, filters: Filters) -> np.ndarray:
     mask &= index.trust_until > timezone.now().timestamp()
     if filters.trusted_only:
         mask &= np.isin(index.ids, _attested(index))
-    for i, doc in enumerate(index.docs):
-        if not mask[i]:
-            continue
-        if ((filters.remote_only and not doc.has_remote)
-                or (filters.package_only and not doc.has_package)
-                or (filters.registry_type and filters.registry_type not in doc.registry_types)
-                or (filters.transport and filters.transport not in doc.transports)):
-            mask[i] = False
+    columns = index.facets
+    if filters.remote_only:
+        mask &= columns.has_remote
+    if filters.package_only:
+        mask &= columns.has_package
+    if filters.registry_type:
+        mask &= columns.registry_types.get(filters.registry_type, False)
+    if filters.transport:
+        mask &= columns.transports.get(filters.transport, False)
     return mask
 
 
@@ -280,64 +137,68 @@ def _rrf(order: np.ndarray, size: int) -> np.ndarray:
 
 def rank(scope: CatalogRef, text: str, filters: Filters, *, legs: str = "fusion") -> Ranked:
     """Every match of `text` in `scope`, best first (`legs`: fusion, lexical or semantic)."""
-    index = scope_index(scope)
-    mask = _mask(index, filters)
+    found = scope_index(scope)
+    mask = _mask(found, filters)
     text = text.strip()
     if not text:
-        ids = index.ids[mask]
-        return Ranked([int(i) for i in ids], [1.0] * len(ids), [], facets(index, mask), None,
-                      False)
-    size = len(index.docs)
-    qterms, suggestion = _query_terms(index, text)
+        ids = found.ids[mask]
+        return Ranked(ids.tolist(), [1.0] * len(ids), [], facets(found, mask), None, False,
+                      found.stale)
+    size = len(found.docs)
+    qterms, suggestion = _query_terms(found, text)
     fused = np.zeros(size, dtype=np.float64)
     matched = np.zeros(size, dtype=bool)
     if legs in ("fusion", "lexical"):
-        lex = np.where(mask, index.bm25.scores(qterms), 0.0)
+        lex = np.where(mask, found.bm25.scores(qterms), 0.0)
         top = float(lex.max()) if size else 0.0
         if top > 0:
-            keep = lex >= top * LEXICAL_RELATIVE
-            order = np.flatnonzero(keep)[np.argsort(-lex[keep], kind="stable")]
+            keep = np.flatnonzero(lex >= top * LEXICAL_RELATIVE)
+            order = keep[np.argsort(-lex[keep], kind="stable")]
             fused += LEXICAL_WEIGHT * _rrf(order, size)
-            matched |= keep
+            matched[keep] = True
     semantic = False
-    if (legs in ("fusion", "semantic") and index.vectors is not None
+    if (legs in ("fusion", "semantic") and found.has_vector.any()
             and settings.MCP_INDEX_SEARCH_SEMANTIC):
         encoder = embedding.encoder()
         if encoder is not None:
             semantic = True
-            query = encoder.encode([text])[0]
-            sims = np.where(mask & index.has_vector, index.vectors @ query, -1.0)
-            best = float(sims.max()) if size else -1.0
-            keep = (sims >= SEMANTIC_MIN) & (sims >= best - SEMANTIC_MARGIN)
-            order = np.flatnonzero(keep)[np.argsort(-sims[keep], kind="stable")]
-            fused += SEMANTIC_WEIGHT * _rrf(order, size)
-            matched |= keep
-    exact = [i for i in index.keys.get(text.lower(), []) if mask[i]]
+            nearest = vectors.store(refresh=False).nearest(
+                encoder.encode([text])[0], found.vector_rows, mask, depth=SEMANTIC_DEPTH,
+                floor=SEMANTIC_MIN)
+            if len(nearest.positions):
+                best = float(nearest.similarities[0])
+                order = nearest.positions[nearest.similarities >= best - SEMANTIC_MARGIN]
+                fused += SEMANTIC_WEIGHT * _rrf(order, size)
+                matched[order] = True
+    exact = [i for i in found.keys.get(text.lower(), []) if mask[i]]
     for i in exact:
         fused[i] += EXACT_BOOST
         matched[i] = True
     positions = np.flatnonzero(matched)
     positions = positions[np.argsort(-fused[positions], kind="stable")]
-    return Ranked([int(index.ids[i]) for i in positions], [float(fused[i]) for i in positions],
-                  [t for t, _ in qterms], facets(index, np.isin(np.arange(size), positions)),
-                  suggestion, semantic)
+    return Ranked(found.ids[positions].tolist(), fused[positions].tolist(),
+                  [t for t, _ in qterms], facets(found, matched), suggestion, semantic,
+                  found.stale)
 
 
-def facets(index: ScopeIndex, mask: np.ndarray) -> dict[str, dict[str, int]]:
+def facets(found: ScopeIndex, mask: np.ndarray) -> dict[str, dict[str, int]]:
     """Counts of the matched servers by package type, transport, namespace and trust."""
-    out: dict[str, dict[str, int]] = {"registry_type": {}, "transport": {}, "namespace": {},
-                                      "trust": {}}
-    chosen = np.flatnonzero(mask)
-    for i in chosen:
-        doc = index.docs[i]
-        for key, values in (("registry_type", doc.registry_types),
-                            ("transport", doc.transports), ("namespace", [doc.namespace])):
-            for value in values:
-                out[key][value] = out[key].get(value, 0) + 1
-    attested = int(np.isin(index.ids[chosen], _attested(index)).sum()) if len(chosen) else 0
-    out["trust"] = {"attested": attested, "unattested": len(chosen) - attested}
-    top = sorted(out["namespace"].items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-    out["namespace"] = dict(top)
+    columns = found.facets
+    out: dict[str, dict[str, int]] = {
+        "registry_type": {k: int(np.count_nonzero(v & mask))
+                          for k, v in columns.registry_types.items()},
+        "transport": {k: int(np.count_nonzero(v & mask)) for k, v in columns.transports.items()},
+    }
+    for key in ("registry_type", "transport"):
+        out[key] = {k: n for k, n in out[key].items() if n}
+    counts = np.bincount(columns.namespace_codes[mask], minlength=len(columns.namespaces))
+    top = np.flatnonzero(counts)
+    named = sorted(((columns.namespaces[i], int(counts[i])) for i in top.tolist()),
+                   key=lambda kv: (-kv[1], kv[0]))[:20]
+    out["namespace"] = dict(named)
+    chosen = int(np.count_nonzero(mask))
+    attested = int(np.isin(found.ids[mask], _attested(found)).sum()) if chosen else 0
+    out["trust"] = {"attested": attested, "unattested": chosen - attested}
     return out
 
 
@@ -365,6 +226,5 @@ def highlight(text: str, matched_terms: list[str], *, width: int = 200) -> str:
 
 
 def forget() -> None:
-    """Drop every scope's index (the next search rebuilds it): for tests and benchmarks."""
-    with _build_lock:
-        _indexes.clear()
+    """Drop every scope's index and what builds it (for tests and benchmarks)."""
+    indexes.forget()

@@ -122,7 +122,8 @@ class ResponseCacheMiddleware:
         response = self.get_response(request)
         if condition is not None:
             request.META["HTTP_IF_NONE_MATCH"] = condition
-        if response.status_code != 200 or response.streaming or response.cookies:
+        if (response.status_code != 200 or response.streaming or response.cookies
+                or "no-store" in response.get("Cache-Control", "")):
             return response
         set_response_etag(response)
         etag, content_type = response["ETag"], response["Content-Type"]

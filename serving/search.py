@@ -54,6 +54,7 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> count
     suggestion: str | None = None  # "did you mean", when the query looks misspelt
     semantic: bool = False  # the semantic leg took part (False: lexical alone, no vectors yet)
+    stale: bool = False  # ranked while the scope's index is being rebuilt: do not cache it
 
 
 def search_page(scope: CatalogRef, text: str, filters: SearchFilters = SearchFilters(), *,
@@ -81,4 +82,4 @@ def search_page(scope: CatalogRef, text: str, filters: SearchFilters = SearchFil
                         {"description": marked} if "<mark>" in marked else {}))
     following = offset + limit
     return SearchPage(hits, len(ranked.ids), following if following < len(ranked.ids) else None,
-                      ranked.facets, ranked.suggestion, ranked.semantic)
+                      ranked.facets, ranked.suggestion, ranked.semantic, ranked.stale)

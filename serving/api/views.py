@@ -83,9 +83,12 @@ class ServerListView(ReadView):
                                 include_deleted=query.include_deleted,
                                 updated_since=query.updated_since)
             following = found.next_offset
-            return render.list_response(
+            response = render.list_response(
                 scope, [hit.row for hit in found.hits],
                 search_cursor(scope.slug, query, following) if following else None)
+            if found.stale:  # the response cache must not keep what a rebuilt index reranks
+                response["Cache-Control"] = "no-store"
+            return response
         page = reader.list_page(scope, query)
         return render.list_response(scope, page.rows, page.next_cursor)
 
