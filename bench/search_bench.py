@@ -29,6 +29,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+import redis
+
 from bench.read_bench import OUT, Gunicorn, Size
 
 QRELS = Path(__file__).resolve().parent / "search_quality" / "qrels.json"
@@ -63,8 +65,9 @@ def main() -> None:
     bare_dir = OUT / "search-bare"
     bare_dir.mkdir(exist_ok=True)
     results: dict[str, list[float]] = {}
-    server = Gunicorn(size, True, 1, os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"),
-                      OUT / "search-gunicorn.log", bare_dir)
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+    redis.Redis.from_url(redis_url).flushdb()  # "cold" means no earlier run's cached answers
+    server = Gunicorn(size, True, 1, redis_url, OUT / "search-gunicorn.log", bare_dir)
     if args.ann_min is not None:
         server.env["MCP_INDEX_ANN_MIN_VECTORS"] = str(args.ann_min)
     with server:

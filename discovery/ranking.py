@@ -16,6 +16,7 @@ Ranking (docs/search.md has the measurements behind every constant):
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from bisect import bisect_left
@@ -135,15 +136,24 @@ def _rrf(order: np.ndarray, size: int) -> np.ndarray:
     return contribution
 
 
-def rank(scope: CatalogRef, text: str, filters: Filters, *, legs: str = "fusion") -> Ranked:
-    """Every match of `text` in `scope`, best first (`legs`: fusion, lexical or semantic)."""
+@functools.lru_cache(maxsize=1024)
+def _query_vector(text: str) -> np.ndarray | None:
+    """The query's embedding (the same query again, or its next page, is not encoded twice)."""
+    encoder = embedding.encoder()
+    return None if encoder is None else encoder.encode([text])[0]
+
+
+def rank(scope: CatalogRef, text: str, filters: Filters, *, legs: str = "fusion",
+         with_facets: bool = True) -> Ranked:
+    """Every match of `text` in `scope`, best first (`legs`: fusion, lexical or semantic;
+    facet counts only `with_facets`)."""
     found = scope_index(scope)
     mask = _mask(found, filters)
     text = text.strip()
     if not text:
         ids = found.ids[mask]
-        return Ranked(ids.tolist(), [1.0] * len(ids), [], facets(found, mask), None, False,
-                      found.stale)
+        return Ranked(ids.tolist(), [1.0] * len(ids), [],
+                      facets(found, mask) if with_facets else {}, None, False, found.stale)
     size = len(found.docs)
     qterms, suggestion = _query_terms(found, text)
     fused = np.zeros(size, dtype=np.float64)
@@ -159,12 +169,11 @@ def rank(scope: CatalogRef, text: str, filters: Filters, *, legs: str = "fusion"
     semantic = False
     if (legs in ("fusion", "semantic") and found.has_vector.any()
             and settings.MCP_INDEX_SEARCH_SEMANTIC):
-        encoder = embedding.encoder()
-        if encoder is not None:
+        query = _query_vector(text)
+        if query is not None:
             semantic = True
             nearest = vectors.store(refresh=False).nearest(
-                encoder.encode([text])[0], found.vector_rows, mask, depth=SEMANTIC_DEPTH,
-                floor=SEMANTIC_MIN)
+                query, found.vector_rows, mask, depth=SEMANTIC_DEPTH, floor=SEMANTIC_MIN)
             if len(nearest.positions):
                 best = float(nearest.similarities[0])
                 order = nearest.positions[nearest.similarities >= best - SEMANTIC_MARGIN]
@@ -177,8 +186,8 @@ def rank(scope: CatalogRef, text: str, filters: Filters, *, legs: str = "fusion"
     positions = np.flatnonzero(matched)
     positions = positions[np.argsort(-fused[positions], kind="stable")]
     return Ranked(found.ids[positions].tolist(), fused[positions].tolist(),
-                  [t for t, _ in qterms], facets(found, matched), suggestion, semantic,
-                  found.stale)
+                  [t for t, _ in qterms], facets(found, matched) if with_facets else {},
+                  suggestion, semantic, found.stale)
 
 
 def facets(found: ScopeIndex, mask: np.ndarray) -> dict[str, dict[str, int]]:
@@ -228,3 +237,4 @@ def highlight(text: str, matched_terms: list[str], *, width: int = 200) -> str:
 def forget() -> None:
     """Drop every scope's index and what builds it (for tests and benchmarks)."""
     indexes.forget()
+    _query_vector.cache_clear()

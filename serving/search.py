@@ -59,22 +59,27 @@ class SearchPage:
 
 def search_page(scope: CatalogRef, text: str, filters: SearchFilters = SearchFilters(), *,
                 limit: int = 30, offset: int = 0, include_deleted: bool = False,
-                updated_since: datetime | None = None, legs: str = "fusion") -> SearchPage:
+                updated_since: datetime | None = None, legs: str = "fusion",
+                facets: bool = True, highlights: bool = True) -> SearchPage:
     """The latest versions in `scope` matching `text`, best first, `limit` from `offset`.
 
     An empty `text` lists every latest version passing the filters, in name order. `legs`
-    (fusion, lexical, semantic) exists for the quality benchmark; surfaces leave it.
+    (fusion, lexical, semantic) exists for the quality benchmark; surfaces leave it. A surface
+    that shows no facet counts or no highlights asks for none (`facets`, `highlights`).
     """
     ranked = ranking.rank(scope, text, ranking.Filters(
         registry_type=filters.registry_type, transport=filters.transport,
         remote_only=filters.remote_only, package_only=filters.package_only,
         trusted_only=filters.trusted_only, include_deleted=include_deleted,
-        updated_since=updated_since), legs=legs)
+        updated_since=updated_since), legs=legs, with_facets=facets)
     window = ranked.ids[offset: offset + limit]
     scores = dict(zip(ranked.ids[offset: offset + limit], ranked.scores[offset: offset + limit],
                       strict=True))
     hits = []
     for row in reader.rows_of(scope, window):
+        if not highlights:
+            hits.append(Hit(row, round(scores[row.id], 6)))
+            continue
         description = json.loads(row.manifest_text).get("description")
         marked = ranking.highlight(description if isinstance(description, str) else "",
                                    ranked.matched_terms)

@@ -143,7 +143,7 @@ def ranked_search(filters: Filters) -> Ranked:
     page = search_page(scope, filters.q, SearchFilters(
         registry_type=filters.registry_type, transport=filters.transport,
         remote_only=filters.kind == "remote", package_only=filters.kind == "package"),
-        limit=RANKED_MAX, include_deleted=filters.status == Status.DELETED)
+        limit=RANKED_MAX, include_deleted=filters.status == Status.DELETED, highlights=False)
     ids = [hit.row.id for hit in page.hits]
     chosen = server_search(Filters(status=filters.status, namespace=filters.namespace,
                                    policy=filters.policy, catalog=filters.catalog, sort="name"))

@@ -81,7 +81,8 @@ class ServerListView(ReadView):
         if query.ranked:  # most relevant first (serving.search), paged by a search cursor
             found = search_page(scope, query.search, limit=query.limit, offset=query.offset,
                                 include_deleted=query.include_deleted,
-                                updated_since=query.updated_since)
+                                updated_since=query.updated_since, facets=False,
+                                highlights=False)
             following = found.next_offset
             response = render.list_response(
                 scope, [hit.row for hit in found.hits],

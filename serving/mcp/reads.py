@@ -130,7 +130,8 @@ def search(access: Access, *, query: str, filters: SearchFilters, limit: int,
             raise ToolError("cursor belongs to another query: send it with the same query, or "
                             "alone")
         query, filters = carried, carried_filters
-    page = search_page(access.scope, query, filters, limit=limit, offset=offset)
+    page = search_page(access.scope, query, filters, limit=limit, offset=offset, facets=False,
+                       highlights=False)
     rows = [hit.row for hit in page.hits]
     extras = render.extras_for(access.scope, rows)
     servers = [_summary(hit.row, hit.score, dict(extras.get(hit.row.id, {})))
