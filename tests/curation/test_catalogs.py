@@ -233,14 +233,18 @@ def test_catalog_list_queries_are_constant(client, mirrored, make_catalog, setti
         assert any(n in overlaid for n in tags)
     # A ranked search: the first builds the catalog's search index; then one query checks
     # the index is current, one reads the page and one its overlays, whatever the page size.
-    found = len(client.get("/c/corp/v0.1/servers",
-                           {"search": "mcp", "version": "latest", "limit": 100}).json()["servers"])
-    assert found > 3
-    for limit in (3, found):
+    search = {"search": "mcp", "version": "latest"}
+    found = [i["server"]["name"] for i in
+             client.get("/c/corp/v0.1/servers", {**search, "limit": 100}).json()["servers"]]
+    assert len(found) > 3
+    for name in found[:3]:  # every page below holds an overlaid server, so reads overlays
+        CatalogOverlay.objects.get_or_create(catalog=catalog, name=name, defaults={"tags": ["x"]})
+    client.get("/c/corp/v0.1/servers", search)  # overlays moved the index's stamp
+    for limit in (3, len(found)):
         with django_assert_num_queries(3):
-            body = client.get("/c/corp/v0.1/servers",
-                              {"search": "mcp", "version": "latest", "limit": limit}).json()
+            body = client.get("/c/corp/v0.1/servers", {**search, "limit": limit}).json()
         assert len(body["servers"]) == limit
+        assert body["servers"][0]["_meta"][CATALOG_META].get("tags") == ["x"]
 
 
 def test_bad_input_gets_problem_json(client, admin, make_catalog):
