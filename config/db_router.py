@@ -13,7 +13,8 @@ missing from the list for as long as the replica is behind (docs/deploy.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -33,6 +34,16 @@ READ_API_MODELS = frozenset({
 _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
 
 
+@contextmanager
+def replica_reads() -> Iterator[None]:
+    """Inside it, the router may send read-API models' reads to the replica."""
+    token = _replica_reads.set(True)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
 class ReplicaReadsMiddleware:
     """Lets the router send this request's reads to the replica when it is a read-API GET."""
 
@@ -42,11 +53,8 @@ class ReplicaReadsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or not READ_API_PATH.match(request.path):
             return self.get_response(request)
-        token = _replica_reads.set(True)
-        try:
+        with replica_reads():
             return self.get_response(request)
-        finally:
-            _replica_reads.reset(token)
 
 
 class ReplicaRouter:

@@ -191,6 +191,9 @@ MCP_INDEX_READ_BACKEND = env_str(
 MCP_INDEX_RESPONSE_CACHE = env_bool("MCP_INDEX_RESPONSE_CACHE", default=bool(REDIS_URL))
 # Anonymous cache hits answered in front of Django in one Redis round trip (ops/fastpath.py).
 MCP_INDEX_FAST_CACHE_HITS = env_bool("MCP_INDEX_FAST_CACHE_HITS", default=True)
+# Anonymous reads of public catalogs answered without Django's middleware stack and DRF
+# (serving/api/direct.py): the same bytes and headers, cheaper.
+MCP_INDEX_DIRECT_READS = env_bool("MCP_INDEX_DIRECT_READS", default=True)
 MCP_INDEX_RESPONSE_CACHE_SECONDS = env_int("MCP_INDEX_RESPONSE_CACHE_SECONDS", default=300)
 MCP_INDEX_RESPONSE_CACHE_MAX_BYTES = env_int("MCP_INDEX_RESPONSE_CACHE_MAX_BYTES",
                                              default=2 * 1024 * 1024)

@@ -60,6 +60,23 @@ def _cache_key(slug: str, generation: generations.Generation, request: HttpReque
                     url_digest(request.path, request.META.get("QUERY_STRING", "")))
 
 
+def etag_of(body: bytes) -> str:
+    """The ETag of a body: its md5, quoted, as Django's ConditionalGetMiddleware makes it."""
+    return f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+
+
+def store(key: str, etag: str, content_type: str, body: bytes) -> None:
+    """Keep a page under its key (pages over MCP_INDEX_RESPONSE_CACHE_MAX_BYTES are not)."""
+    client = shared_redis.client()
+    if client is None or len(body) > settings.MCP_INDEX_RESPONSE_CACHE_MAX_BYTES:
+        return
+    try:
+        client.set(key, f"{etag}\n{content_type}\n".encode() + body,
+                   ex=settings.MCP_INDEX_RESPONSE_CACHE_SECONDS)
+    except shared_redis.Errors as exc:
+        shared_redis.warn_unavailable("response cache write", exc)
+
+
 def _public_cache_control() -> str:
     return (f"public, max-age={settings.MCP_INDEX_CACHE_MAX_AGE}, "
             f"stale-while-revalidate={settings.MCP_INDEX_CACHE_STALE_WHILE_REVALIDATE}, "
@@ -127,12 +144,8 @@ class ResponseCacheMiddleware:
             return response
         set_response_etag(response)
         etag, content_type = response["ETag"], response["Content-Type"]
-        if request.method == "GET" and len(response.content) <= settings.MCP_INDEX_RESPONSE_CACHE_MAX_BYTES:
-            value = f"{etag}\n{content_type}\n".encode() + response.content
-            try:
-                client.set(key, value, ex=settings.MCP_INDEX_RESPONSE_CACHE_SECONDS)
-            except shared_redis.Errors as exc:
-                shared_redis.warn_unavailable("response cache write", exc)
+        if request.method == "GET":
+            store(key, etag, content_type, response.content)
         return _answer(request, etag, content_type, response.content, "MISS")
 
     def _uncached(self, request: HttpRequest) -> HttpResponse:

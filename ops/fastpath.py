@@ -9,11 +9,12 @@ put on the same route's last answer (security headers, CORS, Cache-Control): lea
 Django's own responses, so a middleware added later changes both paths alike. Metrics and
 the access log record it as the middleware would.
 
-Everything else goes on to Django unchanged: other methods and routes, a token (its bucket
-and its catalog access need the database), a URL the input boundary refuses, a host Django
-would refuse, an http request that Django would redirect to https, a refused rate limit
-(Django answers the 429), a miss, a private catalog, a Redis error. A request this layer has
-charged carries its verdict on (ops.ratelimit.PRECHARGED), so nothing is charged twice.
+Everything else goes on to the application it wraps (serving.api.direct, then Django)
+unchanged: other methods and routes, a token (its bucket and its catalog access need the
+database), a URL the input boundary refuses, a host Django would refuse, an http request that
+Django would redirect to https, a refused rate limit (Django answers the 429), a miss, a
+private catalog, a Redis error. A request this layer has charged carries its verdict on
+(ops.ratelimit.PRECHARGED), so nothing is charged twice.
 """
 
 from __future__ import annotations
@@ -88,6 +89,94 @@ def _shape(path: str) -> str:
     return path
 
 
+class HeaderBook:
+    """The headers the full stack put on a route's last plain answer (a 200 with an ETag and
+    no cookie), per route and scheme, less those that belong to one answer (`_OWN`)."""
+
+    def __init__(self) -> None:
+        self._learned: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+
+    def template(self, route: str, secure: bool) -> list[tuple[str, str]] | None:
+        return self._learned.get((route, secure))
+
+    def learning(self, start_response: StartResponse, route: str, secure: bool) -> StartResponse:
+        """start_response that learns the route's headers from the answer passing through."""
+        def learn(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            names = {name.lower() for name, _ in headers}
+            if status.startswith("200") and "set-cookie" not in names and "etag" in names:
+                self._learned[(route, secure)] = [(n, v) for n, v in headers
+                                                  if n.lower() not in _OWN]
+            return start_response(status, headers, exc_info)
+        return learn
+
+
+def respond(environ: dict[str, Any], start_response: StartResponse, *, started: float,
+            route: str, template: list[tuple[str, str]], verdict: Verdict | None, etag: str,
+            content_type: str, body: bytes, state: str) -> list[bytes]:
+    """Answer a read with the route's learned headers, its own ETag (304 on a matching
+    If-None-Match), rate-limit headers and a request id; count and log it as the middleware
+    would (ops.middleware.RequestContextMiddleware)."""
+    request_id = logs.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+    headers = [*template, ("ETag", etag), ("X-Cache", state)]
+    if verdict is not None:
+        headers += rate_headers(verdict)
+    headers.append(("X-Request-ID", request_id))
+    if cache.not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
+        status, body = 304, b""
+        start_response("304 Not Modified",
+                       [(n, v) for n, v in headers if n.lower() not in _NOT_MODIFIED_DROPS])
+    else:
+        status = 200
+        headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        start_response("200 OK", headers)
+    logs.bind_request_id(request_id)
+    try:
+        elapsed = time.perf_counter() - started
+        metrics.observe_request(method="GET", route=route, status=status, seconds=elapsed,
+                                cache=state)
+        log_request("GET", environ.get("PATH_INFO", ""), environ, route, status, elapsed,
+                    len(body))
+    finally:
+        logs.clear_request_id()
+    return [body]
+
+
+def request_route(environ: dict[str, Any], routes: dict[str, str]) -> tuple[str, str, bool] | None:
+    """(catalog slug, route label, secure) of an anonymous GET of a standard read route that
+    Django would serve as it is: the input boundary, the host check and the https redirect
+    would let it through. `routes` remembers the labels of path shapes."""
+    if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ
+            or environ.get("SCRIPT_NAME")):
+        return None
+    path = environ.get("PATH_INFO", "")
+    if not path.isascii():
+        return None
+    slug = cache.catalog_of(path)
+    if slug is None or url_problem(path, environ.get("QUERY_STRING", "")) is not None:
+        return None
+    host = environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
+    host = host or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    secure = environ.get("wsgi.url_scheme") == "https"
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if proxy and not secure:
+        secure = environ.get(proxy[0], "").split(",")[0].strip() == proxy[1]
+    if settings.SECURE_SSL_REDIRECT and not secure:
+        return None
+    shape = _shape(path)
+    route = routes.get(shape)
+    if route is None:
+        try:
+            route = pretty_route(resolve(path).route)
+        except Resolver404:
+            return None
+        if len(routes) < _MAX_SHAPES:  # slugs come from URLs: bound what is kept
+            routes[shape] = route
+    return slug, route, secure
+
+
 class CacheHitApp:
     """WSGI middleware answering anonymous cache hits of the read API (see the module doc)."""
 
@@ -95,7 +184,7 @@ class CacheHitApp:
         self.app = app
         self._script: Script | None = None
         self._routes: dict[str, str] = {}  # path shape -> metrics route label
-        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}  # learned, per route
+        self._headers = HeaderBook()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -103,54 +192,24 @@ class CacheHitApp:
         if candidate is None:
             return self.app(environ, start_response)
         slug, route, secure = candidate
-        template = self._headers.get((route, secure))
+        template = self._headers.template(route, secure)
         found = self._lookup(environ, slug)
         if found is None:
-            return self._on(environ, start_response, route, secure)
+            return self.app(environ, self._headers.learning(start_response, route, secure))
         verdict, stored = found
         if verdict is not None:
             environ[PRECHARGED] = verdict
         if stored is None or template is None or (verdict is not None and not verdict.allowed):
-            return self._on(environ, start_response, route, secure)
-        return self._answer(environ, start_response, started, route, template, verdict, stored)
+            return self.app(environ, self._headers.learning(start_response, route, secure))
+        etag, content_type, body = stored.split(b"\n", 2)
+        return respond(environ, start_response, started=started, route=route,
+                       template=template, verdict=verdict, etag=etag.decode(),
+                       content_type=content_type.decode(), body=body, state="HIT")
 
     def _candidate(self, environ: dict[str, Any]) -> tuple[str, str, bool] | None:
-        """(catalog slug, route label, secure) of a request this layer may answer."""
-        if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ
-                or environ.get("SCRIPT_NAME") or not settings.MCP_INDEX_RESPONSE_CACHE
-                or not settings.MCP_INDEX_FAST_CACHE_HITS):
+        if not settings.MCP_INDEX_RESPONSE_CACHE or not settings.MCP_INDEX_FAST_CACHE_HITS:
             return None
-        path = environ.get("PATH_INFO", "")
-        if not path.isascii():
-            return None
-        slug = cache.catalog_of(path)
-        if slug is None or url_problem(path, environ.get("QUERY_STRING", "")) is not None:
-            return None
-        host = environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
-        host = host or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        domain, _ = split_domain_port(host)
-        if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
-            return None
-        secure = environ.get("wsgi.url_scheme") == "https"
-        proxy = settings.SECURE_PROXY_SSL_HEADER
-        if proxy and not secure:
-            secure = environ.get(proxy[0], "").split(",")[0].strip() == proxy[1]
-        if settings.SECURE_SSL_REDIRECT and not secure:
-            return None
-        route = self._route(path)
-        return (slug, route, secure) if route else None
-
-    def _route(self, path: str) -> str | None:
-        shape = _shape(path)
-        route = self._routes.get(shape)
-        if route is None:
-            try:
-                route = pretty_route(resolve(path).route)
-            except Resolver404:
-                return None
-            if len(self._routes) < _MAX_SHAPES:  # slugs come from URLs: bound what is kept
-                self._routes[shape] = route
-        return route
+        return request_route(environ, self._routes)
 
     def _lookup(self, environ: dict[str, Any], slug: str
                 ) -> tuple[Verdict | None, bytes | None] | None:
@@ -175,45 +234,3 @@ class CacheHitApp:
             return None
         verdict = Verdict(bool(allowed), rate.limit, int(remaining), int(retry), int(reset))
         return (verdict if limited else None), (stored or None)
-
-    def _on(self, environ: dict[str, Any], start_response: StartResponse, route: str,
-            secure: bool) -> Iterable[bytes]:
-        """Hand the request to Django, and learn the route's headers from its answer."""
-        def learn(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            names = {name.lower() for name, _ in headers}
-            if status.startswith("200") and "set-cookie" not in names and "etag" in names:
-                self._headers[(route, secure)] = [(n, v) for n, v in headers
-                                                  if n.lower() not in _OWN]
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, learn)
-
-    def _answer(self, environ: dict[str, Any], start_response: StartResponse, started: float,
-                route: str, template: list[tuple[str, str]], verdict: Verdict | None,
-                stored: bytes) -> Iterable[bytes]:
-        request_id = logs.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
-        etag, content_type, body = stored.split(b"\n", 2)
-        headers = list(template)
-        headers += [("ETag", etag.decode()), ("X-Cache", "HIT")]
-        if verdict is not None:
-            headers += rate_headers(verdict)
-        headers.append(("X-Request-ID", request_id))
-        if cache.not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag.decode()):
-            status, body = 304, b""
-            headers = [(n, v) for n, v in headers if n.lower() not in _NOT_MODIFIED_DROPS]
-            start_response("304 Not Modified", headers)
-        else:
-            status = 200
-            headers += [("Content-Type", content_type.decode()), ("Content-Length", str(len(body)))]
-            start_response("200 OK", headers)
-        logs.bind_request_id(request_id)
-        try:
-            elapsed = time.perf_counter() - started
-            metrics.observe_request(method="GET", route=route, status=status, seconds=elapsed,
-                                    cache="HIT")
-            log_request("GET", environ.get("PATH_INFO", ""), environ, route, status, elapsed,
-                        len(body))
-        finally:
-            logs.clear_request_id()
-        return [body]
-

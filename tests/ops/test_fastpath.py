@@ -10,76 +10,24 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sys
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from ops.fastpath import CacheHitApp
 from ops.logs import JsonFormatter
 from tests.support.api import Api
 from tests.support.tokens import bearer
+from tests.support.wsgi import Counting, call, stable
 
 pytestmark = pytest.mark.django_db
 NAME = "io.github.acme/db"
 GET = f"/v0.1/servers/{NAME}/versions/latest"  # PATH_INFO arrives decoded
-VOLATILE = {"x-request-id", "ratelimit-remaining", "ratelimit-reset"}
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Counting:
-    """Django's handler, counting the requests that reach it."""
-
-    def __init__(self) -> None:
-        self.django = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.calls += 1
-        return self.django(environ, start_response)
 
 
 @pytest.fixture
 def app() -> tuple[CacheHitApp, Counting]:
     inner = Counting()
     return CacheHitApp(inner), inner
-
-
-def call(app: Any, url: str, method: str = "GET", **headers: str) -> Answer:
-    path, _, query = url.partition("?")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.7", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": False,
-        "wsgi.multiprocess": True, "wsgi.run_once": False, "SERVER_PROTOCOL": "HTTP/1.1"}
-    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
-    seen: list[Any] = []
-    # As Django's test client does: the test's transaction must outlive the request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        chunks = app(environ, lambda status, hs, exc_info=None: seen.append((status, hs)))
-        body = b"".join(chunks)
-        getattr(chunks, "close", lambda: None)()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    status, hs = seen[0]
-    return Answer(int(status.split()[0]), {k.lower(): v for k, v in hs}, body)
 
 
 @pytest.fixture
@@ -105,8 +53,7 @@ def test_a_hit_is_answered_before_django_with_the_same_bytes_and_headers(app, pu
         assert first.status == through_django.status == hit.status == 200
         assert hit.body == through_django.body == first.body
         assert hit.headers["x-cache"] == through_django.headers["x-cache"] == "HIT"
-        strip = lambda h: {k: v for k, v in h.items() if k not in VOLATILE}  # noqa: E731
-        assert strip(hit.headers) == strip(through_django.headers)
+        assert stable(hit.headers) == stable(through_django.headers)
         assert hit.headers["x-request-id"] != through_django.headers["x-request-id"]
 
 

@@ -5,59 +5,19 @@ shape, row by row and body by body."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from django.core.checks import run_checks
 from django.db import connection
 
-from curation.models import CatalogOverlay
-from curation.selectors import CatalogRef, catalog_resolve
-from curation.services.catalogs import catalog_overlay_set, catalog_pin
-from registry.models import ServerVersion
-from registry.services import version_ingest, version_set_status
+from curation.selectors import CatalogRef
 from serving import orm, sql
 from serving.query import ListQuery
 from serving.rows import REMOVED_MESSAGE
-from tests.support.data import SNAPSHOT, load_json
-from tests.support.factories import CatalogFactory, ServerVersionFactory
 
 pytestmark = pytest.mark.django_db
 ALL = CatalogRef("all", None)
-
-
-@pytest.fixture
-def mixed(sign: Callable[[ServerVersion], None]) -> None:
-    """Mirrored entries (upstream `_meta`, deleted and deprecated ones), local publishes,
-    status messages, a signed version, and timestamps with and without trailing zeros in
-    the fraction."""
-    for entry in load_json(SNAPSHOT)[:300]:
-        version_ingest(entry=entry, origin="official")
-    for version in ["1.0.0", "1.1.0", "2.0.0-rc.1"]:
-        ServerVersionFactory(name="io.github.acme/db", version=version, actor="t")
-    version_set_status(name="io.github.acme/db", version="1.0.0", status="deprecated",
-                       message="use 1.1", actor="t")
-    sign(ServerVersion.objects.get(name="io.github.acme/db", version="1.1.0"))
-    stamps = [datetime(2025, 1, 2, 3, 4, 5, 0, tzinfo=UTC),
-              datetime(2025, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
-              datetime(2025, 1, 2, 3, 4, 5, 7, tzinfo=UTC)]
-    for sv, when in zip(ServerVersion.objects.filter(name="io.github.acme/db"), stamps, strict=True):
-        ServerVersion.objects.filter(pk=sv.pk).update(published_at=when, updated_at=when,
-                                                      status_changed_at=when)
-
-
-@pytest.fixture
-def corp(mixed, django_capture_on_commit_callbacks) -> CatalogRef:
-    """A catalog of everything with an overlay of acme/db and a pin of its 1.1.0 (so its other
-    versions left the catalog and are served as deleted there)."""
-    with django_capture_on_commit_callbacks(execute=True):
-        catalog = CatalogFactory(slug="corp", actor="t")
-    catalog_overlay_set(catalog=catalog, name="io.github.acme/db", tags=["db"], notes="n",
-                        featured=True, install_notes="", actor="t")
-    catalog_pin(catalog=catalog, name="io.github.acme/db", version="1.1.0", note="", actor="t")
-    assert CatalogOverlay.objects.exists()
-    return catalog_resolve("corp")
 
 
 def both(client, settings, path: str) -> tuple[dict, dict]:
