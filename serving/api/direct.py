@@ -13,7 +13,8 @@ the sixteen middlewares and DRF would add comes from elsewhere:
 - the response cache: a public page is stored under the catalog's generation, as
   ops.cache.ResponseCacheMiddleware stores it;
 - request id, metrics and the access log, as ops.middleware records them;
-- database connections: Django's request signals, so CONN_MAX_AGE and health checks apply.
+- database connections: Django's request signals, so CONN_MAX_AGE applies; a connection
+  that broke fails the read and Django answers (its health check replaces the connection).
 
 Anything else goes on to Django, which answers it as always: a token, a feed URL, a ranked
 search, a refused rate limit, an unknown catalog or server, a query Django would refuse
@@ -30,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.signals import request_finished, request_started
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.http import HttpResponse, QueryDict
 from django.urls import resolve
 
@@ -136,6 +137,11 @@ class DirectReadApp:
         whatever Django should answer."""
         slug = kwargs.get("slug", BUILTIN_SLUG)
         request_started.send(sender=self.__class__, environ=environ)
+        # No health check's extra round trip (CONN_HEALTH_CHECKS): on a broken connection the
+        # read fails, and Django answers instead after its own request start has found the
+        # connection unusable and closed it.
+        for connection in connections.all(initialized_only=True):
+            connection.health_check_done = True  # type: ignore[attr-defined]
         try:
             with self.reads():
                 generation = (generations.current(slug) if settings.MCP_INDEX_RESPONSE_CACHE

@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote
 
+import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
 
 from ops import generations
 from ops.fastpath import CacheHitApp
@@ -228,3 +230,27 @@ def test_the_switch_turns_it_off(settings, published):
     for _ in range(3):
         assert call(stack.app, LATEST).status == 200
     assert stack.django.calls == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broken_connection_is_replaced_and_the_read_still_answered(settings, publish):
+    """The database ended this worker's connection (a restart, an idle timeout): the direct
+    read fails on it, Django answers after replacing it, the next read is direct again."""
+    settings.MCP_INDEX_RESPONSE_CACHE = False
+    publish(NAME, "1.0.0")
+    stack = Stack()
+    stack.learn([LATEST])
+    assert call(stack.app, LATEST, signals=True).status == 200
+    before = stack.django.calls
+    with psycopg.connect(**_libpq()) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    answer = call(stack.app, LATEST, signals=True)
+    assert answer.status == 200 and answer.json()["server"]["version"] == "1.0.0"
+    assert stack.django.calls == before + 1
+    assert call(stack.app, LATEST, signals=True).status == 200
+    assert stack.django.calls == before + 1
+
+
+def _libpq() -> dict[str, Any]:
+    params = connection.get_connection_params()
+    return {k: v for k, v in params.items() if k in ("host", "port", "user", "dbname", "password")}

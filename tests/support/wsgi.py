@@ -38,7 +38,10 @@ class Counting:
         return self.django(environ, start_response)
 
 
-def call(app: Any, url: str, method: str = "GET", **headers: str) -> Answer:
+def call(app: Any, url: str, method: str = "GET", *, signals: bool = False, **headers: str
+         ) -> Answer:
+    """One request; `signals`: Django's request signals close and replace connections as in
+    production (only for a test outside a transaction)."""
     path, _, query = url.partition("?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
@@ -49,15 +52,17 @@ def call(app: Any, url: str, method: str = "GET", **headers: str) -> Answer:
     environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
     seen: list[Any] = []
     # As Django's test client does: the test's transaction must outlive the request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+    if not signals:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
     try:
         chunks = app(environ, lambda status, hs, exc_info=None: seen.append((status, hs)))
         body = b"".join(chunks)
         getattr(chunks, "close", lambda: None)()
     finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+        if not signals:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
     status, hs = seen[0]
     return Answer(int(status.split()[0]), {k.lower(): v for k, v in hs}, body)
 
