@@ -9,6 +9,7 @@ the access log written as JSON lines to /dev/null. Rows, each the median of `--r
 rounds of `--requests` calls:
 - the bare floor: a Django WSGI handler with no middleware whose view returns the same bytes;
 - a cached list page and a cached get, through the whole stack, and through the fast path;
+- the same uncached (response cache off), through the whole stack and read directly;
 - the whole stack less one middleware, for each one (its marginal cost);
 - the parts on their own: a Redis GET, the rate-limit script, a generation lookup, a metrics
   observation, an access-log line, rendering a list page's JSON.
@@ -55,6 +56,7 @@ from ops import generations, metrics  # noqa: E402
 from ops import redis as shared_redis  # noqa: E402
 from ops.fastpath import CacheHitApp  # noqa: E402
 from ops.ratelimit import Limiter, Rate  # noqa: E402
+from serving.api.direct import DirectReadApp  # noqa: E402
 
 LIST = "/v0.1/servers?limit=30"
 GET = "/v0.1/servers/{name}/versions/latest"
@@ -136,6 +138,14 @@ def main() -> None:
         call(fast, url)  # learns the route's headers
         rows.append((f"cached {label}, fast path (ops.fastpath)",
                      per_request(lambda u=url, f=fast: call(f, u), n, rounds)))
+    with override_settings(MCP_INDEX_RESPONSE_CACHE=False):
+        direct = DirectReadApp(app)
+        for label, url in (("list", LIST), ("get", get_url)):
+            call(direct, url)  # learns the route's headers
+            rows.append((f"uncached {label}, whole stack (Django, DRF, the view)",
+                         per_request(lambda u=url: call(app, u), n, rounds)))
+            rows.append((f"uncached {label}, direct read (serving.api.direct)",
+                         per_request(lambda u=url, d=direct: call(d, u), n, rounds)))
     for middleware in full:
         less = [m for m in full if m != middleware]
         reduced = app_with(less)
