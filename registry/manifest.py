@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-import rfc8785
+from mcp_index_common.canonical import canonical_json
 
 OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official"
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
@@ -19,7 +19,7 @@ def compact_json(document: Any) -> str:
 
 def canonical_digest(document: Any) -> str:
     """sha256 hex of the RFC 8785 (JCS) canonical form: what signatures are made over."""
-    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+    return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
 def namespace_of(name: str) -> str:
