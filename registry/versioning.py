@@ -71,12 +71,24 @@ def compare_versions(a: str, b: str, a_time: datetime, b_time: datetime) -> int:
 
 
 def pick_latest(candidates: Sequence[Candidate]) -> Candidate | None:
-    """The version that should carry is_latest among all versions of one server."""
+    """The version that should carry is_latest among all versions of one server.
+
+    Between versions of equal precedence (`1.0.0` and `v1.0.0+build`, or two non-semver
+    versions published at the same instant) the one published first wins, as upstream,
+    where a new version takes the flag only if it compares higher; then the greater version
+    text. So the pick never depends on the order the candidates come in (rows read from
+    the database, or held in memory by an ingest, agree).
+    """
     if not candidates:
         return None
     pool = [c for c in candidates if not c.deleted] or list(candidates)
 
     def cmp(x: Candidate, y: Candidate) -> int:
-        return compare_versions(x.version, y.version, x.published_at, y.published_at)
+        order = compare_versions(x.version, y.version, x.published_at, y.published_at)
+        if order:
+            return order
+        if x.published_at != y.published_at:
+            return 1 if x.published_at < y.published_at else -1
+        return (x.version > y.version) - (x.version < y.version)
 
     return max(pool, key=cmp_to_key(cmp))

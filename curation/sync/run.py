@@ -304,7 +304,7 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page
                      if namespace_of(p.name) in shadowed]
         allowed = [p for p in prepared if namespace_of(p.name) not in shadowed]
         outcomes = versions_ingest_bulk(prepared=allowed, origin=upstream.name,
-                                        takeover_from=takeover, recompute_latest=False)
+                                        takeover_from=takeover)  # and latest, from its rows
         touched = set()
         for p, outcome in zip(allowed, outcomes, strict=True):
             if outcome.action == "conflict":
@@ -318,8 +318,9 @@ def _apply_page(upstream: Upstream, run: SyncRun, cp: SyncCheckpoint, page: Page
         if cp.mode == "full":
             _record_seen(upstream, cp.walk, allowed)
             if not page.next_cursor:
-                touched |= _mark_vanished(upstream, run, cp.walk)
-        servers_recompute_latest(names=touched)
+                vanished = _mark_vanished(upstream, run, cp.walk)
+                servers_recompute_latest(names=vanished)
+                touched |= vanished
         servers_mark_dirty(names=touched)
         run.pages += 1
         cp = cp.advanced(cursor=page.next_cursor, max_updated=max_updated, seen=seen)

@@ -34,7 +34,11 @@ from registry.services.tokens import (
     token_revoke,
     token_update,
 )
-from registry.services.versions import servers_recompute_latest, versions_invalidate
+from registry.services.versions import (
+    servers_recompute_latest,
+    servers_recompute_latest_from,
+    versions_invalidate,
+)
 
 __all__ = [
     "TOKEN_FIELDS",
@@ -48,6 +52,7 @@ __all__ = [
     "ingest_prepare",
     "server_set_status",
     "servers_recompute_latest",
+    "servers_recompute_latest_from",
     "split_entry",
     "token_authenticate",
     "token_create",

@@ -15,7 +15,7 @@ from registry.models import RemoteUrl, ServerVersion, Status
 from registry.services.versions import (
     columns_of,
     lock_servers,
-    servers_recompute_latest,
+    servers_recompute_latest_from,
     versions_invalidate,
 )
 
@@ -170,7 +170,8 @@ def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
     """Upsert prepared entries in a few statements, with version_ingest's semantics.
 
     A row held by another origin is left alone (outcome `conflict`) unless that origin is
-    in `takeover_from`; latest is recomputed once per touched server.
+    in `takeover_from`; latest is recomputed once per touched server, from the rows read
+    here (servers_recompute_latest_from), unless `recompute_latest` is False.
     """
     unique: dict[tuple[str, str], PreparedEntry] = {}
     for p in prepared:
@@ -198,14 +199,16 @@ def versions_ingest_bulk(*, prepared: list[PreparedEntry], origin: str,
                 setattr(found, field, value)
             to_update.append((found, p))
             outcomes[key] = IngestOutcome("updated", p.name, p.version, p.invalid)
+    written = {p.name for _, p in to_create + to_update}
+    if recompute_latest:  # from the rows in hand (every version of these names, as they will
+        # be stored), before the insert: new rows go in with their flag, none is updated again
+        servers_recompute_latest_from(versions=[
+            sv for sv in [*existing.values(), *(sv for sv, _ in to_create)] if sv.name in written])
     _insert_versions([sv for sv, _ in to_create])
     if to_update:
         ServerVersion.objects.bulk_update([sv for sv, _ in to_update], _UPDATE_FIELDS)
         RemoteUrl.objects.filter(server_version__in=[sv.pk for sv, _ in to_update]).delete()
     RemoteUrl.objects.bulk_create([RemoteUrl(server_version=sv, url=u, name=p.name)
                                    for sv, p in to_create + to_update for u in p.remote_urls])
-    written = {p.name for _, p in to_create + to_update}
-    if recompute_latest:
-        servers_recompute_latest(names=written)
     versions_invalidate(names=written)
     return [outcomes[(p.name, p.version)] for p in prepared]

@@ -65,21 +65,35 @@ def columns_of(document: dict[str, Any]) -> dict[str, Any]:
 def servers_recompute_latest(*, names: Iterable[str]) -> None:
     """Move is_latest to the version the official rules pick, for each server: 3 statements."""
     names = set(names)
-    if not names:
-        return
-    rows: dict[str, list[tuple[Any, ...]]] = {}
-    for row in (ServerVersion.objects.filter(name__in=names)
-                .values_list("pk", "name", "version", "published_at", "status", "is_latest")):
-        rows.setdefault(row[1], []).append(row)
-    clear, mark = [], []
-    for versions in rows.values():
-        best = pick_latest([Candidate(r[2], r[3], r[4] == Status.DELETED) for r in versions])
+    if names:
+        servers_recompute_latest_from(versions=ServerVersion.objects.filter(name__in=names).only(
+            "pk", "name", "version", "published_at", "status", "is_latest"))
+
+
+def servers_recompute_latest_from(*, versions: Iterable[ServerVersion]) -> None:
+    """servers_recompute_latest over rows already in hand (no read): `versions` holds every
+    version of each server it names, with the values it is (or is about to be) stored with.
+
+    Rows not stored yet (pk None) only get the flag in memory, so call this before inserting
+    them: they are inserted with it, and the rows that lose the flag are cleared first (the
+    partial unique index allows one latest row per name). Only rows whose flag changes are
+    written: at most 2 statements.
+    """
+    servers: dict[str, list[ServerVersion]] = {}
+    for sv in versions:
+        servers.setdefault(sv.name, []).append(sv)
+    clear: list[int] = []
+    mark: list[int] = []
+    for rows in servers.values():
+        best = pick_latest([Candidate(sv.version, sv.published_at, sv.status == Status.DELETED)
+                            for sv in rows])
         assert best is not None
-        for r in versions:
-            if r[2] == best.version and not r[5]:
-                mark.append(r[0])
-            elif r[2] != best.version and r[5]:
-                clear.append(r[0])
+        for sv in rows:
+            latest = sv.version == best.version
+            if sv.is_latest != latest:
+                if sv.pk is not None:
+                    (mark if latest else clear).append(sv.pk)
+                sv.is_latest = latest
     if clear:  # clear first: the partial unique index allows one latest row per name
         ServerVersion.objects.filter(pk__in=clear).update(is_latest=False)
     if mark:
