@@ -108,7 +108,7 @@ class Analyzer:
     def _forget(self) -> None:
         self._ids: dict[str, int] = {}
         self._terms: list[str] = []
-        self._surface: dict[str, str] = {}  # term -> a word it was made of (for suggestions)
+        self._surface: dict[str, str] = {}  # term -> its shortest word (for suggestions)
         self._stems: dict[str, str] = {}
         self._cache: dict[str, tuple[Analysed, int]] = {}  # content hash -> (result, build)
         self._build = 0
@@ -128,7 +128,11 @@ class Analyzer:
                 term = stems.get(word)
                 if term is None:
                     term = stems[word] = stem(word)
-                    surface.setdefault(term, word)
+                    # The shortest word (then the first in order) made into this term: the
+                    # suggestion never depends on which documents this process read first.
+                    known = surface.get(term)
+                    if known is None or (len(word), word) < (len(known), known):
+                        surface[term] = word
                 tid = ids.get(term)
                 if tid is None:
                     tid = ids[term] = len(self._terms)

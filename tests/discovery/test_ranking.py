@@ -10,6 +10,7 @@ import pytest
 
 from curation.selectors import catalog_resolve
 from discovery import ranking
+from discovery.lexical import Analyzer, stem
 from discovery.models import Embedding, SearchDocument
 from discovery.services import documents_refresh, embeddings_compute
 from discovery.tasks import search_embeddings_task
@@ -176,3 +177,14 @@ def test_pages_cover_the_ranking_once(embedded) -> None:
     second = search_page(scope, "manage", limit=2, offset=2)
     assert [h.row.name for h in first.hits + second.hits] == whole[:4]
     assert first.total == len(whole)
+
+
+@pytest.mark.parametrize("order", [("Databases galore", "A database"), ("A database", "Databases galore")])
+def test_a_suggestion_word_does_not_depend_on_what_was_read_first(order):
+    """One process indexes many scopes: the word a correction suggests for a term is its
+    shortest word, whichever document (or earlier index) brought which word first."""
+    analyzer = Analyzer()
+    documents = [analyzer.analysed(text, [(text, 1.0)]) for text in order]
+    index = analyzer.index(documents)
+    [fix] = index.correct(stem("databse"))[:1]
+    assert index.surface[fix] == "database"
