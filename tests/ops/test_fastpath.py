@@ -7,17 +7,12 @@ layer answered.
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-
 import pytest
 
 from ops.fastpath import CacheHitApp
-from ops.logs import JsonFormatter
 from tests.support.api import Api
 from tests.support.tokens import bearer
-from tests.support.wsgi import Counting, call, stable
+from tests.support.wsgi import Counting, access_log, call, stable
 
 pytestmark = pytest.mark.django_db
 NAME = "io.github.acme/db"
@@ -130,17 +125,10 @@ def test_hits_are_counted_and_logged_like_any_request(app, published):
     call(fast, "/v0.1/servers")
     call(fast, "/v0.1/servers")
     before = inner.calls
-    written = io.StringIO()
-    handler = logging.StreamHandler(written)
-    handler.setFormatter(JsonFormatter())
-    access = logging.getLogger("mcp_index.access")
-    access.addHandler(handler)
-    try:
+    with access_log() as lines:
         hit = call(fast, "/v0.1/servers", x_request_id="trace-123")
-    finally:
-        access.removeHandler(handler)
     assert inner.calls == before and hit.headers["x-request-id"] == "trace-123"
-    [line] = [json.loads(text) for text in written.getvalue().splitlines()]
+    [line] = lines
     assert {k: line[k] for k in ("request_id", "method", "path", "route", "status", "bytes")} == {
         "request_id": "trace-123", "method": "GET", "path": "/v0.1/servers",
         "route": "/v0.1/servers", "status": 200, "bytes": len(hit.body)}

@@ -7,9 +7,6 @@ handler alone is the oracle; a counter around it tells which layer answered.
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote
@@ -21,12 +18,11 @@ from django.db import connection
 
 from ops import generations
 from ops.fastpath import CacheHitApp
-from ops.logs import JsonFormatter
 from serving.api.direct import DirectReadApp
 from tests.serving.test_backends import CATALOG_QUERIES, QUERIES
 from tests.support.api import Api
 from tests.support.tokens import bearer
-from tests.support.wsgi import Counting, call, stable
+from tests.support.wsgi import Counting, access_log, call, stable
 
 pytestmark = pytest.mark.django_db
 NAME = "io.github.acme/db"
@@ -172,18 +168,11 @@ def test_a_direct_read_is_counted_and_logged_like_any_request(settings, publishe
     stack.learn([LATEST])
     counted = _requests_counted(stack)
     before = stack.django.calls
-    written = io.StringIO()
-    handler = logging.StreamHandler(written)
-    handler.setFormatter(JsonFormatter())
-    access = logging.getLogger("mcp_index.access")
-    access.addHandler(handler)
-    try:
+    with access_log() as lines:
         answer = call(stack.app, LATEST, x_request_id="trace-9")
-    finally:
-        access.removeHandler(handler)
     assert stack.django.calls == before and answer.headers["x-request-id"] == "trace-9"
     assert answer.headers["x-cache"] == "BYPASS"
-    [line] = [json.loads(text) for text in written.getvalue().splitlines()]
+    [line] = lines
     assert {k: line[k] for k in ("request_id", "route", "status", "bytes")} == {
         "request_id": "trace-9", "route": "/v0.1/servers/<name>/versions/<version>",
         "status": 200, "bytes": len(answer.body)}

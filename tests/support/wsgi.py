@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+
+from ops.logs import JsonFormatter
 
 # Headers that differ between two answers of the same request.
 VOLATILE = frozenset({"x-request-id", "ratelimit-remaining", "ratelimit-reset"})
@@ -70,3 +75,19 @@ def call(app: Any, url: str, method: str = "GET", *, signals: bool = False, **he
 def stable(headers: dict[str, str]) -> dict[str, str]:
     """The headers two answers of the same request must share."""
     return {k: v for k, v in headers.items() if k not in VOLATILE}
+
+
+@contextmanager
+def access_log() -> Iterator[list[dict[str, Any]]]:
+    """The access-log lines written inside the block, parsed (filled in when it ends)."""
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("mcp_index.access")
+    access.addHandler(handler)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        access.removeHandler(handler)
+        lines.extend(json.loads(text) for text in written.getvalue().splitlines())
