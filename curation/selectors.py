@@ -37,11 +37,12 @@ class CatalogRef:
 _resolved: dict[str, tuple[str, Catalog]] = {}
 
 
-def catalog_resolve(slug: str) -> CatalogRef:
-    """The catalog for a URL slug; NotFound when there is none."""
+def catalog_resolve(slug: str, known: generations.Generation | None = None) -> CatalogRef:
+    """The catalog for a URL slug; NotFound when there is none. `known`: the catalog's
+    generation when the caller has just read it (it keys the process's copy of the row)."""
     if slug == BUILTIN_SLUG:
         return CatalogRef(slug, None)
-    generation = generations.current(slug)
+    generation = known or generations.current(slug)
     if generation is not None:
         seen = _resolved.get(slug)
         if seen is not None and seen[0] == generation.token:

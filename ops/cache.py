@@ -118,7 +118,8 @@ class ResponseCacheMiddleware:
         slug = catalog_of(request.path) if request.method in ("GET", "HEAD") else None
         if slug is None:
             return self.get_response(request)
-        generation = generations.current(slug) if settings.MCP_INDEX_RESPONSE_CACHE else None
+        generation = (request.META.get(generations.SEEN) or generations.current(slug)
+                      if settings.MCP_INDEX_RESPONSE_CACHE else None)
         if generation is None or not generation.public:
             return self._uncached(request)
         key = _cache_key(slug, generation, request)

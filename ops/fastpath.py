@@ -47,26 +47,27 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 # KEYS: rate bucket, IP block, catalog generation, global generation.
 # ARGV: period ms (0: no rate limit), limit, body-key prefix ("mcpidx:resp:<slug>:"), page digest.
-# Returns {allowed, remaining, retry ms, reset ms, stored page or false}.
+# Returns {allowed, remaining, retry ms, reset ms, stored page or false, the catalog's token and
+# the global token as stored (false when either is missing or the catalog's has lapsed)}.
 _SCRIPT = GCRA_FUNCTION + """
 local verdict = {1, 0, 0, 0}
 if tonumber(ARGV[1]) > 0 then
   verdict = gcra(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
-  if verdict[1] == 0 then return {0, verdict[2], verdict[3], verdict[4], false} end
+  if verdict[1] == 0 then return {0, verdict[2], verdict[3], verdict[4], false, false, false} end
 end
 local own = redis.call('GET', KEYS[3])
 local glob = redis.call('GET', KEYS[4])
-if not own or not glob then return {1, verdict[2], 0, verdict[4], false} end
+if not own or not glob then return {1, verdict[2], 0, verdict[4], false, false, false} end
 local token, public, untill = string.match(own, '^([^:]*):([^:]*):?(.*)$')
-if public ~= '1' then return {1, verdict[2], 0, verdict[4], false} end
 if untill ~= nil and untill ~= '' then
   local t = redis.call('TIME')
   if tonumber(t[1]) + tonumber(t[2]) / 1e6 >= tonumber(untill) then
-    return {1, verdict[2], 0, verdict[4], false}
+    return {1, verdict[2], 0, verdict[4], false, false, false}
   end
 end
+if public ~= '1' then return {1, verdict[2], 0, verdict[4], false, own, glob} end
 local stored = redis.call('GET', ARGV[3] .. token .. '.' .. glob .. ':' .. ARGV[4])
-return {1, verdict[2], 0, verdict[4], stored or false}
+return {1, verdict[2], 0, verdict[4], stored or false, own, glob}
 """
 
 # Headers that belong to one answer; every other header of a route's answer is learned.
@@ -196,9 +197,11 @@ class CacheHitApp:
         found = self._lookup(environ, slug)
         if found is None:
             return self.app(environ, self._headers.learning(start_response, route, secure))
-        verdict, stored = found
+        verdict, stored, generation = found
         if verdict is not None:
             environ[PRECHARGED] = verdict
+        if generation is not None:
+            environ[generations.SEEN] = generation
         if stored is None or template is None or (verdict is not None and not verdict.allowed):
             return self.app(environ, self._headers.learning(start_response, route, secure))
         etag, content_type, body = stored.split(b"\n", 2)
@@ -212,8 +215,9 @@ class CacheHitApp:
         return request_route(environ, self._routes)
 
     def _lookup(self, environ: dict[str, Any], slug: str
-                ) -> tuple[Verdict | None, bytes | None] | None:
-        """The rate-limit verdict and the stored page, in one round trip; None on a Redis error."""
+                ) -> tuple[Verdict | None, bytes | None, generations.Generation | None] | None:
+        """The rate-limit verdict, the stored page and the catalog's generation, in one round
+        trip; None on a Redis error."""
         client = shared_redis.client()
         if client is None:
             return None
@@ -224,7 +228,7 @@ class CacheHitApp:
         digest = cache.url_digest(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
         limited = settings.MCP_INDEX_RATE_LIMITS
         try:
-            allowed, remaining, retry, reset, stored = self._script(
+            allowed, remaining, retry, reset, stored, own, glob = self._script(
                 keys=[*bucket_keys(bucket, rate, bucket), generations.key(slug),
                       generations.key(generations.GLOBAL)],
                 args=[rate.period_ms if limited else 0, rate.limit, cache.body_prefix(slug),
@@ -233,4 +237,4 @@ class CacheHitApp:
             shared_redis.warn_unavailable("fast path", exc)
             return None
         verdict = Verdict(bool(allowed), rate.limit, int(remaining), int(retry), int(reset))
-        return (verdict if limited else None), (stored or None)
+        return (verdict if limited else None), (stored or None), generations.of_values(own, glob)

@@ -92,6 +92,10 @@ def key(slug: str) -> str:
 
 _key = key
 
+# The environ key under which ops.fastpath leaves the generation its script read, so that the
+# layers after it (serving.api.direct, ResponseCacheMiddleware) need not read it again.
+SEEN = "mcpidx.generation"
+
 
 def current(slug: str) -> Generation | None:
     """The catalog's generation (minting one if needed); None when Redis is unavailable or
@@ -118,7 +122,13 @@ def current(slug: str) -> Generation | None:
     except shared_redis.Errors as exc:
         shared_redis.warn_unavailable("generation", exc)
         return None
-    if own is None or glob is None or _lapsed(own):  # bumped or lapsing while we read
+    return of_values(own, glob)  # None when bumped or lapsing while we read
+
+
+def of_values(own: bytes | str | None, glob: bytes | str | None) -> Generation | None:
+    """The generation of a scope's stored token and the global one, as Redis holds them (None
+    when either is missing or the scope's has lapsed)."""
+    if own is None or glob is None or _lapsed(own):
         return None
     token, public_flag, _ = _parts(own)
     return Generation(token=f"{token}.{_text(glob)}", public=public_flag == "1")

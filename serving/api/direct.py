@@ -10,8 +10,9 @@ the sixteen middlewares and DRF would add comes from elsewhere:
   learned from Django's last plain answer on the same route (ops.fastpath.HeaderBook), so a
   middleware added later changes both paths alike; until Django has answered a route once,
   its requests go to Django;
-- the response cache: a public page is stored under the catalog's generation, as
-  ops.cache.ResponseCacheMiddleware stores it;
+- the response cache: a public page is stored under the catalog's generation (the one the
+  fast path's script read, ops.generations.SEEN), as ops.cache.ResponseCacheMiddleware
+  stores it;
 - request id, metrics and the access log, as ops.middleware records them;
 - database connections: Django's request signals, so CONN_MAX_AGE applies; a connection
   that broke fails the read and Django answers (its health check replaces the connection).
@@ -23,6 +24,7 @@ search, a refused rate limit, an unknown catalog or server, a query Django would
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -33,7 +35,7 @@ from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connections
 from django.http import HttpResponse, QueryDict
-from django.urls import resolve
+from django.urls import Resolver404, resolve
 
 from curation.selectors import BUILTIN_SLUG, catalog_readable, catalog_resolve
 from ops import cache, generations
@@ -74,11 +76,20 @@ _READS: tuple[tuple[type, _Read], ...] = (
     (ServerListView, _list), (ServerVersionsView, _versions), (ServerVersionView, _version))
 
 
-def _read_of(view: Any) -> _Read | None:
-    cls = getattr(view, "cls", None)
-    if cls is None:
+@functools.lru_cache(maxsize=4096)
+def _match(path: str) -> tuple[_Read, tuple[tuple[str, str], ...]] | None:
+    """The read of a path and its URL arguments; None for a path no read here answers
+    (a feed URL, another view, no route). Paths repeat (a list page, a popular server):
+    resolving one costs ~20 µs."""
+    try:
+        match = resolve(path)
+    except Resolver404:
         return None
-    return next((read for base, read in _READS if issubclass(cls, base)), None)
+    cls = getattr(match.func, "cls", None)
+    read = next((read for base, read in _READS if issubclass(cls, base)), None) if cls else None
+    if read is None or "secret" in match.kwargs:
+        return None
+    return read, tuple(match.kwargs.items())
 
 
 class DirectReadApp:
@@ -102,14 +113,14 @@ class DirectReadApp:
             return self.app(environ, start_response)
         _, route, secure = candidate
         template = self._headers.template(route, secure)
-        match = resolve(environ["PATH_INFO"]) if template is not None else None
-        read = _read_of(match.func) if match is not None else None
-        if template is None or match is None or read is None or "secret" in match.kwargs:
+        match = _match(environ["PATH_INFO"]) if template is not None else None
+        if template is None or match is None:
             return self.app(environ, self._headers.learning(start_response, route, secure))
+        read, arguments = match
         verdict = self._charge(environ)
         if verdict is not None and not verdict.allowed:
             return self.app(environ, start_response)  # Django answers the 429
-        answered = self._read(environ, read, match.kwargs)
+        answered = self._read(environ, read, dict(arguments))
         if answered is None:
             return self.app(environ, self._headers.learning(start_response, route, secure))
         etag, body, state = answered
@@ -144,9 +155,9 @@ class DirectReadApp:
             connection.health_check_done = True  # type: ignore[attr-defined]
         try:
             with self.reads():
-                generation = (generations.current(slug) if settings.MCP_INDEX_RESPONSE_CACHE
-                              else None)
-                scope = catalog_resolve(slug)
+                generation = (environ.get(generations.SEEN) or generations.current(slug)
+                              if settings.MCP_INDEX_RESPONSE_CACHE else None)
+                scope = catalog_resolve(slug, known=generation)
                 if not catalog_readable(scope, None):
                     return None
                 params = QueryDict(get_bytes_from_wsgi(environ, "QUERY_STRING", ""))

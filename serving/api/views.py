@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from curation import selectors as curation
 from curation.selectors import BUILTIN_SLUG, CatalogRef
 from curation.services.feeds import feed_authenticate
-from ops import ratelimit
+from ops import generations, ratelimit
 from registry.api.errors import Problem
 from registry.api.views import RegistryView, VersionEditView
 from serving import reader, render
@@ -60,7 +60,7 @@ class ReadView(RegistryView):
     def scope(self, request: Request, slug: str) -> CatalogRef:
         if self.feed_secret is not None:
             return self.feed_scope(request, slug, self.feed_secret)
-        ref = curation.catalog_resolve(slug)
+        ref = curation.catalog_resolve(slug, known=request.META.get(generations.SEEN))
         if not curation.catalog_readable(ref, request.auth):
             if request.auth is None:
                 raise Problem(401, f"Catalog {slug} requires a token with read access")

@@ -151,6 +151,30 @@ def test_private_catalogs_are_django_s(settings, published, client,
     assert stack.django.calls == 3
 
 
+@pytest.mark.parametrize("prefix", ["", "/c/open"])
+def test_a_miss_reads_the_generation_once(settings, published, client, monkeypatch,
+                                          django_capture_on_commit_callbacks, prefix):
+    """The fast path's script read the catalog's generation: the direct read of a miss stores
+    the page under it and resolves the catalog with it, without asking Redis again (only the
+    first read after a bump mints a new one)."""
+    admin = Api(client, prefix="")
+    admin.token = bearer(["*"])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.send("POST", "/v0.1/x/io.mcpindex/catalogs", {"slug": "open", "public": True})
+    stack = Stack()
+    urls = [f"{prefix}{LATEST}", f"{prefix}/v0.1/servers/{NAME}/versions"]
+    stack.learn(urls)
+    read: list[str] = []
+    current = generations.current
+    monkeypatch.setattr(generations, "current", lambda slug: read.append(slug) or current(slug))
+    first = call(stack.app, urls[0])
+    assert (first.headers["x-cache"], read) == ("MISS", [prefix[3:] or "all"])  # mints
+    miss, hit = call(stack.app, urls[1]), call(stack.app, urls[1])
+    assert (miss.status, miss.headers["x-cache"], hit.headers["x-cache"]) == (200, "MISS", "HIT")
+    assert hit.body == miss.body and len(read) == 1
+    assert stack.django.calls == len(urls)  # the learning reads only
+
+
 def test_each_request_is_charged_once_and_a_refusal_is_django_s(settings, published):
     settings.MCP_INDEX_RESPONSE_CACHE = False
     settings.MCP_INDEX_RATE_LIMIT_ANON = "4/m"
