@@ -32,7 +32,9 @@ class EntryRow:
     is_latest: bool
     origin: str
     digest: str
-    upstream_meta: dict[str, Any] | None  # the upstream's `_meta`, None when it had none
+    # The upstream's `_meta` (None when it had none): a dict (serving.orm), or as serving.sql
+    # reads it, the JSON text of its members less the official block.
+    upstream_meta: dict[str, Any] | str | None
     attested: bool  # a verified attestation exists: only then is a trust summary looked up
     inventoried: bool = False  # a tool inventory exists: only then is its summary looked up
     overlaid: bool = False  # the catalog has an overlay for this server: only then is it read

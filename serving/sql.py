@@ -15,7 +15,6 @@ statement's generic plan then knows it.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -26,8 +25,9 @@ from django.utils import timezone
 from curation.models import CatalogEntry, CatalogOverlay, EntryState
 from discovery.models import Inventory
 from mcp_index_common.verification import VERIFIED
+from registry.manifest import OFFICIAL_META_KEY
 from registry.models import ServerVersion, Status
-from serving.rows import FIELDS, PINNED_REASON, REMOVED_MESSAGE, EntryRow
+from serving.rows import PINNED_REASON, REMOVED_MESSAGE, EntryRow
 from signing.models import Attestation
 
 if TYPE_CHECKING:
@@ -53,6 +53,14 @@ def _inventoried(version_id: str) -> str:
             f"WHERE inv.server_version_id = {version_id})")
 
 
+def _upstream_members(column: str) -> str:
+    """The upstream's `_meta` less its official block (rendered from our columns instead), as
+    PostgreSQL prints it; NULL when nothing is left. registry.api.render.meta_json splices
+    the text into the response as it is."""
+    return (f"CASE WHEN jsonb_typeof({column}) = 'object' "
+            f"THEN NULLIF({column} - '{OFFICIAL_META_KEY}', '{{}}'::jsonb) END")
+
+
 _SV = ServerVersion._meta.db_table
 _CE = CatalogEntry._meta.db_table
 _DELETED = Status.DELETED.value
@@ -63,7 +71,7 @@ _VERSION_COLUMNS = ", ".join([
     "sv.id", "sv.name", "sv.version", "sv.manifest_text", "sv.status", "sv.status_message",
     rfc3339_sql("sv.status_changed_at"), rfc3339_sql("sv.published_at"),
     rfc3339_sql("sv.updated_at"), "sv.is_latest", "sv.origin", "sv.digest",
-    "NULLIF(sv.upstream_meta, '{}'::jsonb)", _attested("sv.id"), _inventoried("sv.id"),
+    _upstream_members("sv.upstream_meta"), _attested("sv.id"), _inventoried("sv.id"),
 ])
 # The same for a catalog: its entry's status, latest and time; a version it no longer includes
 # says so in the status message, changed when it left.
@@ -72,7 +80,7 @@ _ENTRY_COLUMNS = ", ".join([
     f"CASE WHEN {_INCLUDED} THEN sv.status_message ELSE '{REMOVED_MESSAGE}' END",
     rfc3339_sql(f"CASE WHEN {_INCLUDED} THEN sv.status_changed_at ELSE ce.updated_at END"),
     rfc3339_sql("sv.published_at"), rfc3339_sql("ce.updated_at"), "ce.is_latest", "sv.origin",
-    "sv.digest", "NULLIF(sv.upstream_meta, '{}'::jsonb)", _attested("ce.server_version_id"),
+    "sv.digest", _upstream_members("sv.upstream_meta"), _attested("ce.server_version_id"),
     _inventoried("ce.server_version_id"),
     f"EXISTS (SELECT 1 FROM {CatalogOverlay._meta.db_table} o "  # noqa: S608
     "WHERE o.catalog_id = ce.catalog_id AND o.name = ce.name)",
@@ -100,13 +108,12 @@ _VERSION = {(latest, deleted): f"{_FROM_VERSIONS} WHERE sv.name = %s AND "
 _ENTRY_VERSION = {(latest, deleted): f"{_FROM_ENTRIES} AND ce.name = %s AND "
                   f"{'ce.is_latest' if latest else 'ce.version = %s'}{visible} LIMIT 1"
                   for latest in (True, False) for deleted, visible in _ENTRY_VISIBLE.items()}
-_META = FIELDS.index("upstream_meta")
 
 
 def _entries(values: list[tuple[Any, ...]]) -> list[EntryRow]:
-    """Rows in EntryRow's field order, the upstream `_meta` (jsonb, returned as text) decoded."""
-    return [EntryRow.of((*v[:_META], json.loads(v[_META]) if isinstance(v[_META], str) else v[_META],
-                         *v[_META + 1:])) for v in values]
+    """Rows in EntryRow's field order; the upstream's `_meta` members stay the text Django's
+    jsonb loader returns (rendered as they are: registry.api.render.meta_json)."""
+    return [EntryRow.of(v) for v in values]
 
 
 class _PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ trust summary there), so the registry needs no import of them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -43,7 +44,7 @@ class Renderable(Protocol):
     @property
     def digest(self) -> str: ...
     @property
-    def upstream_meta(self) -> Any: ...
+    def upstream_meta(self) -> Any: ...  # a mapping, or its JSON text (see meta_json)
 
 
 Extras = Mapping[int, Mapping[str, Any]]
@@ -91,23 +92,72 @@ def official_meta(row: Renderable) -> dict[str, Any]:
     return meta
 
 
+def upstream_members(meta: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """The upstream's `_meta` members a response keeps: all but the official block and our
+    own namespace's keys. `meta`: a mapping, or an object's JSON text."""
+    members: Mapping[str, Any] = json.loads(meta) if isinstance(meta, str) else meta or {}
+    ours = settings.MCP_INDEX_NAMESPACE + "/"
+    return {key: value for key, value in members.items()
+            if key != OFFICIAL_META_KEY and not key.startswith(ours)}
+
+
 def entry_meta(row: Renderable, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Response `_meta`: official block, upstream extension keys kept, then ours."""
-    meta: dict[str, Any] = {OFFICIAL_META_KEY: official_meta(row)}
     ours = settings.MCP_INDEX_NAMESPACE + "/"
-    for key, value in (row.upstream_meta or {}).items():
-        if key != OFFICIAL_META_KEY and not key.startswith(ours):
-            meta[key] = value
+    meta: dict[str, Any] = {OFFICIAL_META_KEY: official_meta(row),
+                            **upstream_members(row.upstream_meta)}
     meta[ours + "registry"] = {"origin": row.origin, "digest": "sha256:" + row.digest}
     if extra:
         meta.update(extra)
     return meta
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+# Text that is its own JSON string body (no quote, backslash, control or non-ASCII character):
+# statuses, RFC 3339 timestamps, origins, digests.
+_PLAIN = re.compile(r"[A-Za-z0-9 ._:/+@-]*")
+
+
+def _string(text: str) -> str:
+    return '"' + text + '"' if _PLAIN.fullmatch(text) else _dumps(text)
+
+
+def _official_json(row: Renderable) -> str:
+    """official_meta(row) as JSON text, built without the encoder (a list page has 30)."""
+    message = ',"statusMessage":' + _dumps(row.status_message) if row.status_message else ""
+    return ('{"status":' + _string(row.status) + ',"statusChangedAt":'
+            + _string(rfc3339(row.status_changed_at)) + message + ',"publishedAt":'
+            + _string(rfc3339(row.published_at)) + ',"updatedAt":'
+            + _string(rfc3339(row.updated_at)) + ',"isLatest":'
+            + ("true" if row.is_latest else "false") + "}")
+
+
+def meta_json(row: Renderable, extra: Mapping[str, Any] | None = None) -> str:
+    """entry_meta(row, extra) as JSON text. When the row holds the upstream's members as
+    PostgreSQL printed them (serving.sql: the official block already left out), that text is
+    spliced in as it is: no decoding and encoding of it per row, and its numbers exactly as
+    stored. PostgreSQL prints a key as its plain characters, so a substring test finds any key
+    of ours (or an official block) that must be left out; then, or when an extra block could
+    replace an upstream key, the members are decoded and filtered instead."""
+    text = row.upstream_meta
+    ours = settings.MCP_INDEX_NAMESPACE + "/"
+    if ((text is not None and not isinstance(text, str)) or (text and (
+            f'"{ours}' in text or f'"{OFFICIAL_META_KEY}"' in text))
+            or (extra and not all(key.startswith(ours) for key in extra))):
+        return _dumps(entry_meta(row, extra))
+    members = text.strip()[1:-1].strip() if text else ""
+    return ('{"' + OFFICIAL_META_KEY + '":' + _official_json(row)
+            + ("," + members if members else "") + "," + _string(ours + "registry")
+            + ':{"origin":' + _string(row.origin) + ',"digest":' + _string("sha256:" + row.digest)
+            + "}" + ("," + _dumps(extra)[1:-1] if extra else "") + "}")
+
+
 def entry_json(row: Renderable, extra: Mapping[str, Any] | None = None) -> str:
     """One ServerResponse as JSON text, embedding the stored manifest text."""
-    return ('{"server":' + row.manifest_text + ',"_meta":'
-            + json.dumps(entry_meta(row, extra), separators=(",", ":")) + "}")
+    return '{"server":' + row.manifest_text + ',"_meta":' + meta_json(row, extra) + "}"
 
 
 def json_response(text: str, status: int = 200) -> HttpResponse:

@@ -4,17 +4,20 @@ shape, row by row and body by body."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.core.checks import run_checks
 from django.db import connection
 
 from curation.selectors import CatalogRef
+from registry.api.render import upstream_members
 from serving import orm, sql
 from serving.query import ListQuery
-from serving.rows import REMOVED_MESSAGE
+from serving.rows import REMOVED_MESSAGE, EntryRow
 
 pytestmark = pytest.mark.django_db
 ALL = CatalogRef("all", None)
@@ -115,6 +118,16 @@ SHAPES = [ListQuery(), ListQuery(limit=100), ListQuery(limit=100, include_delete
           ListQuery(after=("io.github.m", ""), limit=100)]
 
 
+def comparable(rows: Any) -> Any:
+    """Rows with the upstream's `_meta` as the members a response keeps: serving.sql reads
+    them as text, the official block left out; serving.orm as the stored dict."""
+    if rows is None:
+        return None
+    if isinstance(rows, EntryRow):
+        return dataclasses.replace(rows, upstream_meta=upstream_members(rows.upstream_meta))
+    return [comparable(row) for row in rows]
+
+
 @pytest.mark.slow  # mixed ingests 300 snapshot entries
 def test_rows_match_for_every_shape_and_scope(corp):
     """Row for row: the same EntryRow values, flags (attested, overlaid, pinned) included."""
@@ -122,17 +135,19 @@ def test_rows_match_for_every_shape_and_scope(corp):
     for scope in (ALL, corp):
         for query in SHAPES:
             rows = sql.list_rows(scope, query)
-            assert rows == orm.list_rows(scope, query), (scope.slug, query)
+            assert comparable(rows) == comparable(orm.list_rows(scope, query)), (scope.slug, query)
             seen |= {flag for row in rows for flag in ("attested", "overlaid", "pinned")
                      if getattr(row, flag)}
             seen |= {"removed" for row in rows if row.status_message == REMOVED_MESSAGE}
         for name in ("io.github.acme/db", "io.github.acme/nope"):
             for include_deleted in (False, True):
-                assert sql.version_rows(scope, name, include_deleted=include_deleted) == \
-                    orm.version_rows(scope, name, include_deleted=include_deleted)
+                assert comparable(sql.version_rows(scope, name, include_deleted=include_deleted)) \
+                    == comparable(orm.version_rows(scope, name, include_deleted=include_deleted))
                 for version in ("latest", "1.0.0", "1.1.0", "9.9.9"):
-                    assert sql.version_row(scope, name, version, include_deleted=include_deleted) \
-                        == orm.version_row(scope, name, version, include_deleted=include_deleted)
+                    assert comparable(sql.version_row(scope, name, version,
+                                                      include_deleted=include_deleted)) \
+                        == comparable(orm.version_row(scope, name, version,
+                                                      include_deleted=include_deleted))
     assert seen == {"attested", "overlaid", "pinned", "removed"}  # every special case was met
 
 
