@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from registry.api.render import entry_meta, meta_json
 from registry.manifest import OFFICIAL_META_KEY
