@@ -46,7 +46,8 @@ def test_the_upstream_s_members_are_served_and_ours_cannot_be_forged(client, set
                              origin="upstream:https://registry.example")
     assert outcome.action == "created", outcome
     meta = client.get(f"/v0.1/servers/{NAME}/versions/latest").json()["_meta"]
-    assert list(meta)[0] == OFFICIAL_META_KEY and list(meta)[-1] == "io.mcpindex/registry"
+    keys = list(meta)
+    assert (keys[0], keys[-1]) == (OFFICIAL_META_KEY, "io.mcpindex/registry")
     assert meta["com.example/ext"] == RICH["com.example/ext"]  # the big integer exactly
     assert meta["org.other/flag"] is False and "io.mcpindex/trust" not in meta
     assert meta["io.mcpindex/registry"]["origin"] == "upstream:https://registry.example"
