@@ -85,7 +85,7 @@ def test_quick_pass_accepts_only_what_the_walk_accepts() -> None:
 
     check()
     # A guard on the strategy: all three happen often (a test that cannot fail is a defect).
-    assert min(seen.values()) > 100 and len(seen) == 3, seen
+    assert min(seen.values()) > 50 and len(seen) == 3, seen
 
 
 @pytest.mark.parametrize("entry", [
