@@ -126,7 +126,8 @@ def _string(text: str) -> str:
 
 
 def _official_json(row: Renderable) -> str:
-    """official_meta(row) as JSON text, built without the encoder (a list page has 30)."""
+    """official_meta(row) as JSON text, built without the encoder (a list page has 30);
+    tests/serving/test_meta_render.py holds the two together."""
     message = ',"statusMessage":' + _dumps(row.status_message) if row.status_message else ""
     return ('{"status":' + _string(row.status) + ',"statusChangedAt":'
             + _string(rfc3339(row.status_changed_at)) + message + ',"publishedAt":'
@@ -135,18 +136,25 @@ def _official_json(row: Renderable) -> str:
             + ("true" if row.is_latest else "false") + "}")
 
 
+def _spliceable(text: Any, extra: Mapping[str, Any] | None, ours: str) -> bool:
+    """Whether meta_json may splice the members' text in as it is: text (or none) with no key
+    of ours and no official block in it, and no extra block that could replace an upstream
+    key. PostgreSQL prints a key as its plain characters, so a substring test finds them."""
+    if text is not None and not isinstance(text, str):
+        return False
+    if text and (f'"{ours}' in text or f'"{OFFICIAL_META_KEY}"' in text):
+        return False
+    return not extra or all(key.startswith(ours) for key in extra)
+
+
 def meta_json(row: Renderable, extra: Mapping[str, Any] | None = None) -> str:
     """entry_meta(row, extra) as JSON text. When the row holds the upstream's members as
     PostgreSQL printed them (serving.sql: the official block already left out), that text is
     spliced in as it is: no decoding and encoding of it per row, and its numbers exactly as
-    stored. PostgreSQL prints a key as its plain characters, so a substring test finds any key
-    of ours (or an official block) that must be left out; then, or when an extra block could
-    replace an upstream key, the members are decoded and filtered instead."""
+    stored. Otherwise (_spliceable) the members are decoded, filtered and encoded."""
     text = row.upstream_meta
     ours = settings.MCP_INDEX_NAMESPACE + "/"
-    if ((text is not None and not isinstance(text, str)) or (text and (
-            f'"{ours}' in text or f'"{OFFICIAL_META_KEY}"' in text))
-            or (extra and not all(key.startswith(ours) for key in extra))):
+    if not _spliceable(text, extra, ours):
         return _dumps(entry_meta(row, extra))
     members = text.strip()[1:-1].strip() if text else ""
     return ('{"' + OFFICIAL_META_KEY + '":' + _official_json(row)
