@@ -28,6 +28,9 @@ from ops import redis as shared_redis
 READ_ROUTE = re.compile(
     r"^/(?:c/(?P<slug>[a-z0-9][a-z0-9-]*)/)?v0(?:\.1)?/servers(?:/[^/]+/[^/]+/versions(?:/[^/]+)?)?$")
 _PREFIX = "mcpidx:resp:"
+# The WSGI environ key under which ops.fastpath says it found no stored page for the request
+# at the generation it passed on (ops.generations.SEEN): the middleware need not look again.
+ABSENT = "mcpidx.cache.absent"
 
 
 def catalog_of(path: str) -> str | None:
@@ -123,10 +126,8 @@ class ResponseCacheMiddleware:
         if generation is None or not generation.public:
             return self._uncached(request)
         key = _cache_key(slug, generation, request)
-        client = shared_redis.client()
-        assert client is not None  # a generation exists only with Redis
         try:
-            stored = cast("bytes | None", client.get(key))
+            stored = None if request.META.get(ABSENT) else self._stored(key)
         except shared_redis.Errors as exc:
             shared_redis.warn_unavailable("response cache read", exc)
             return self._uncached(request)
@@ -148,6 +149,12 @@ class ResponseCacheMiddleware:
         if request.method == "GET":
             store(key, etag, content_type, response.content)
         return _answer(request, etag, content_type, response.content, "MISS")
+
+    @staticmethod
+    def _stored(key: str) -> bytes | None:
+        client = shared_redis.client()
+        assert client is not None  # a generation exists only with Redis
+        return cast("bytes | None", client.get(key))
 
     def _uncached(self, request: HttpRequest) -> HttpResponse:
         """No stored copy (cache off, private catalog, Redis down): the view answers, and

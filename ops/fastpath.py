@@ -202,6 +202,8 @@ class CacheHitApp:
             environ[PRECHARGED] = verdict
         if generation is not None:
             environ[generations.SEEN] = generation
+            if stored is None and generation.public:
+                environ[cache.ABSENT] = True  # the script looked for the page and found none
         if stored is None or template is None or (verdict is not None and not verdict.allowed):
             return self.app(environ, self._headers.learning(start_response, route, secure))
         etag, content_type, body = stored.split(b"\n", 2)

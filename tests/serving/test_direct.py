@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
 from ops import generations
+from ops.cache import ResponseCacheMiddleware
 from ops.fastpath import CacheHitApp
 from serving.api.direct import DirectReadApp
 from tests.serving.test_backends import CATALOG_QUERIES, QUERIES
@@ -173,6 +174,23 @@ def test_a_miss_reads_the_generation_once(settings, published, client, monkeypat
     assert (miss.status, miss.headers["x-cache"], hit.headers["x-cache"]) == (200, "MISS", "HIT")
     assert hit.body == miss.body and len(read) == 1
     assert stack.django.calls == len(urls)  # the learning reads only
+
+
+def test_a_miss_django_answers_is_not_looked_up_again(published, monkeypatch):
+    """A ranked search goes on to Django: the fast path's script already found no page for it,
+    so the cache middleware asks the view without another GET, and stores what it answers."""
+    stack = Stack()
+    url = "/v0.1/servers?search=database"
+    stack.learn([url])
+    call(stack.app, "/v0.1/servers")  # mints the generation the fast path then reads
+    lookups: list[str] = []
+    stored = ResponseCacheMiddleware._stored
+    monkeypatch.setattr(ResponseCacheMiddleware, "_stored",
+                        staticmethod(lambda key: lookups.append(key) or stored(key)))
+    miss, hit = call(stack.app, url), call(stack.app, url)
+    assert (miss.status, miss.headers["x-cache"], hit.headers["x-cache"]) == (200, "MISS", "HIT")
+    assert hit.body == miss.body and lookups == []
+    assert stack.django.calls == 2  # the learning read and the miss; the hit came from Redis
 
 
 def test_each_request_is_charged_once_and_a_refusal_is_django_s(settings, published):
