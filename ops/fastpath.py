@@ -26,7 +26,6 @@ from typing import Any
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
-from redis.commands.core import Script
 
 from ops import cache, generations, logs, metrics
 from ops import redis as shared_redis
@@ -70,11 +69,16 @@ local stored = redis.call('GET', ARGV[3] .. token .. '.' .. glob .. ':' .. ARGV[
 return {1, verdict[2], 0, verdict[4], stored or false, own, glob}
 """
 
+# One connection per process (and thread) for it, whatever the number of apps.
+_KEPT = shared_redis.KeptScript(_SCRIPT, "mcp-index:fastpath")
+
 # Headers that belong to one answer; every other header of a route's answer is learned.
 _OWN = frozenset({"content-type", "content-length", "etag", "x-cache", "x-request-id",
                   "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "set-cookie",
                   "date", "server"})
 _MAX_SHAPES = 4096
+_MAX_URLS = 4096
+_UNSEEN: Any = object()
 _NOT_MODIFIED_DROPS = frozenset({"content-type", "content-length"})
 
 
@@ -146,15 +150,42 @@ def request_route(environ: dict[str, Any], routes: dict[str, str]) -> tuple[str,
     """(catalog slug, route label, secure) of an anonymous GET of a standard read route that
     Django would serve as it is: the input boundary, the host check and the https redirect
     would let it through. `routes` remembers the labels of path shapes."""
-    if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ
-            or environ.get("SCRIPT_NAME")):
+    if not anonymous_get(environ):
         return None
-    path = environ.get("PATH_INFO", "")
+    read = url_route(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), routes)
+    secure = None if read is None else served_as_it_is(environ)
+    return None if read is None or secure is None else (*read, secure)
+
+
+def anonymous_get(environ: dict[str, Any]) -> bool:
+    """A GET without a token, of an application mounted at the root."""
+    return (environ.get("REQUEST_METHOD") == "GET" and "HTTP_AUTHORIZATION" not in environ
+            and not environ.get("SCRIPT_NAME"))
+
+
+def url_route(path: str, query: str, routes: dict[str, str]) -> tuple[str, str] | None:
+    """(catalog slug, route label) of a standard read route's URL the input boundary lets
+    through, else None."""
     if not path.isascii():
         return None
     slug = cache.catalog_of(path)
-    if slug is None or url_problem(path, environ.get("QUERY_STRING", "")) is not None:
+    if slug is None or url_problem(path, query) is not None:
         return None
+    shape = _shape(path)
+    route = routes.get(shape)
+    if route is None:
+        try:
+            route = pretty_route(resolve(path).route)
+        except Resolver404:
+            return None
+        if len(routes) < _MAX_SHAPES:  # slugs come from URLs: bound what is kept
+            routes[shape] = route
+    return slug, route
+
+
+def served_as_it_is(environ: dict[str, Any]) -> bool | None:
+    """Whether the request came over https, when Django would answer it without refusing its
+    host or redirecting it to https; None when it would do either."""
     host = environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
     host = host or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
     domain, _ = split_domain_port(host)
@@ -166,16 +197,7 @@ def request_route(environ: dict[str, Any], routes: dict[str, str]) -> tuple[str,
         secure = environ.get(proxy[0], "").split(",")[0].strip() == proxy[1]
     if settings.SECURE_SSL_REDIRECT and not secure:
         return None
-    shape = _shape(path)
-    route = routes.get(shape)
-    if route is None:
-        try:
-            route = pretty_route(resolve(path).route)
-        except Resolver404:
-            return None
-        if len(routes) < _MAX_SHAPES:  # slugs come from URLs: bound what is kept
-            routes[shape] = route
-    return slug, route, secure
+    return secure
 
 
 class CacheHitApp:
@@ -183,8 +205,9 @@ class CacheHitApp:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._script: Script | None = None
         self._routes: dict[str, str] = {}  # path shape -> metrics route label
+        # (path, query) -> (slug, route label, page digest), or None: not a read route here
+        self._urls: dict[tuple[str, str], tuple[str, str, str] | None] = {}
         self._headers = HeaderBook()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -192,9 +215,9 @@ class CacheHitApp:
         candidate = self._candidate(environ)
         if candidate is None:
             return self.app(environ, start_response)
-        slug, route, secure = candidate
+        slug, route, digest, secure = candidate
         template = self._headers.template(route, secure)
-        found = self._lookup(environ, slug)
+        found = self._lookup(environ, slug, digest)
         if found is None:
             return self.app(environ, self._headers.learning(start_response, route, secure))
         verdict, stored, generation = found
@@ -211,30 +234,37 @@ class CacheHitApp:
                        template=template, verdict=verdict, etag=etag.decode(),
                        content_type=content_type.decode(), body=body, state="HIT")
 
-    def _candidate(self, environ: dict[str, Any]) -> tuple[str, str, bool] | None:
-        if not settings.MCP_INDEX_RESPONSE_CACHE or not settings.MCP_INDEX_FAST_CACHE_HITS:
+    def _candidate(self, environ: dict[str, Any]) -> tuple[str, str, str, bool] | None:
+        """(slug, route label, page digest, secure) of a request this layer may answer."""
+        if (not settings.MCP_INDEX_RESPONSE_CACHE or not settings.MCP_INDEX_FAST_CACHE_HITS
+                or not anonymous_get(environ)):
             return None
-        return request_route(environ, self._routes)
+        url = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        read = self._urls.get(url, _UNSEEN)
+        if read is _UNSEEN:  # what follows from the URL alone is worked out once per URL
+            route = url_route(*url, self._routes)
+            read = None if route is None else (*route, cache.url_digest(*url))
+            if len(self._urls) >= _MAX_URLS:  # URLs come from clients: bound what is kept
+                self._urls.clear()
+            self._urls[url] = read
+        secure = None if read is None else served_as_it_is(environ)
+        return None if read is None or secure is None else (*read, secure)
 
-    def _lookup(self, environ: dict[str, Any], slug: str
+    def _lookup(self, environ: dict[str, Any], slug: str, digest: str
                 ) -> tuple[Verdict | None, bytes | None, generations.Generation | None] | None:
         """The rate-limit verdict, the stored page and the catalog's generation, in one round
         trip; None on a Redis error."""
         client = shared_redis.client()
         if client is None:
             return None
-        if self._script is None:
-            self._script = client.register_script(_SCRIPT)
         rate = Rate.parse(settings.MCP_INDEX_RATE_LIMIT_ANON)
         bucket = ip_bucket(client_ip(environ))
-        digest = cache.url_digest(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
         limited = settings.MCP_INDEX_RATE_LIMITS
         try:
-            allowed, remaining, retry, reset, stored, own, glob = self._script(
-                keys=[*bucket_keys(bucket, rate, bucket), generations.key(slug),
-                      generations.key(generations.GLOBAL)],
-                args=[rate.period_ms if limited else 0, rate.limit, cache.body_prefix(slug),
-                      digest])
+            allowed, remaining, retry, reset, stored, own, glob = _KEPT(
+                client, [*bucket_keys(bucket, rate, bucket), generations.key(slug),
+                         generations.key(generations.GLOBAL)],
+                [rate.period_ms if limited else 0, rate.limit, cache.body_prefix(slug), digest])
         except shared_redis.Errors as exc:
             shared_redis.warn_unavailable("fast path", exc)
             return None

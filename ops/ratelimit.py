@@ -100,6 +100,7 @@ def client_ip(meta: Mapping[str, Any]) -> str:
     return address
 
 
+@lru_cache(maxsize=4096)
 def ip_bucket(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address)

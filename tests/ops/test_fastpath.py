@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from ops import redis as shared_redis
 from ops.fastpath import CacheHitApp
 from tests.support.api import Api
+from tests.support.redis import kill_kept
 from tests.support.tokens import bearer
 from tests.support.wsgi import Counting, access_log, call, stable
 
@@ -144,3 +146,19 @@ def test_the_switch_turns_it_off(app, published, settings):
     for _ in range(3):
         assert call(fast, "/v0.1/servers").headers["x-cache"] in ("MISS", "HIT")
     assert inner.calls == 3
+
+
+def test_a_dropped_redis_connection_costs_one_request_its_fast_answer(app, published):
+    """Redis closing the connection the fast path keeps (a restart, a timeout, CLIENT KILL):
+    that request goes on to Django, which answers it; the next is a fast hit again."""
+    fast, inner = app
+    for _ in range(3):
+        call(fast, GET)
+    client = shared_redis.client()
+    assert client is not None
+    assert kill_kept(client, "mcp-index:fastpath") >= 1
+    before = inner.calls
+    answer = call(fast, GET)
+    assert (answer.status, inner.calls) == (200, before + 1)
+    hit = call(fast, GET)
+    assert (hit.status, hit.headers["x-cache"], inner.calls) == (200, "HIT", before + 1)

@@ -67,3 +67,14 @@ def flush(url: str, *, brokers: Iterable[str]) -> None:
                 f"refusing to flush {url}: it is configured as CELERY_BROKER_URL ({broker}); "
                 "set TEST_REDIS_URL to a database of its own (the default is db 15)")
     redis.Redis.from_url(url).flushdb()
+
+
+def kill_kept(client: redis.Redis, name: str) -> int:
+    """Close, from the server's side, the connections named `name` on the client's database
+    (ops.redis.KeptScript's; other xdist workers use other databases); how many there were."""
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    found = [c["id"] for c in client.client_list() if c.get("name") == name
+             and int(c.get("db", -1)) == db]
+    for client_id in found:
+        client.client_kill_filter(_id=client_id)
+    return len(found)
