@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from mcp_index_common.validation import validate_manifest
@@ -157,10 +162,45 @@ def _insert_versions(versions: list[ServerVersion]) -> None:
             sv.pk = pk
             sv._state.adding, sv._state.db = False, connection.alias
         columns = ", ".join(quote(f.attname) for f in fields)
+        values = _copy_values(fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for sv in versions:
-                copy.write_row([f.get_db_prep_save(f.pre_save(sv, True), connection)
-                                for f in fields])  # pre_save: auto_now & co, as bulk_create
+                copy.write_row([value(sv) for value in values])
+
+
+def _copy_values(fields: Sequence[Field[Any, Any]]) -> list[Callable[[ServerVersion], Any]]:
+    """What each column of a version's COPY row holds, as bulk_create would save it.
+
+    Text, numbers, booleans and datetimes go as they are (psycopg writes them; the server
+    parses the text); the manifest as the compact JSON already made for `manifest_text`, the
+    other JSON columns dumped once here (None is SQL NULL, as JSONField saves it); any other
+    field, or a date with auto_now, through Django's own preparation.
+    """
+    values: list[Callable[[ServerVersion], Any]] = []
+    for field in fields:
+        if field.attname == "manifest":
+            values.append(attrgetter("manifest_text"))
+        elif isinstance(field, models.JSONField):
+            values.append(partial(_json_text, field.attname, field.encoder))
+        elif (isinstance(field, _AS_THEY_ARE) and not getattr(field, "auto_now", False)
+              and not getattr(field, "auto_now_add", False)):
+            values.append(attrgetter(field.attname))
+        else:
+            values.append(partial(_prepared, field))
+    return values
+
+
+_AS_THEY_ARE = (models.CharField, models.TextField, models.BooleanField, models.IntegerField,
+                models.AutoField, models.BigAutoField, models.DateTimeField)
+
+
+def _json_text(attname: str, encoder: type[json.JSONEncoder] | None, sv: ServerVersion) -> str | None:
+    value = getattr(sv, attname)
+    return None if value is None else json.dumps(value, cls=encoder)
+
+
+def _prepared(field: Field[Any, Any], sv: ServerVersion) -> Any:
+    return field.get_db_prep_save(field.pre_save(sv, True), connection)  # pre_save: auto_now
 
 
 @transaction.atomic
