@@ -146,15 +146,31 @@ def respond(environ: dict[str, Any], start_response: StartResponse, *, started: 
     return [body]
 
 
-def request_route(environ: dict[str, Any], routes: dict[str, str]) -> tuple[str, str, bool] | None:
-    """(catalog slug, route label, secure) of an anonymous GET of a standard read route that
-    Django would serve as it is: the input boundary, the host check and the https redirect
-    would let it through. `routes` remembers the labels of path shapes."""
-    if not anonymous_get(environ):
-        return None
-    read = url_route(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), routes)
-    secure = None if read is None else served_as_it_is(environ)
-    return None if read is None or secure is None else (*read, secure)
+class ReadRoutes:
+    """What a process knows about the read URLs it has seen: the metrics label of each path
+    shape, and per URL (path, query) its catalog, label and page digest, or that it is no read
+    route this layer may answer. Both bounded: URLs come from clients."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, str] = {}  # path shape -> route label
+        self._urls: dict[tuple[str, str], tuple[str, str, str] | None] = {}
+
+    def of(self, environ: dict[str, Any]) -> tuple[str, str, str, bool] | None:
+        """(catalog slug, route label, page digest, secure) of an anonymous GET of a standard
+        read route that Django would serve as it is: the input boundary, the host check and
+        the https redirect would let it through."""
+        if not anonymous_get(environ):
+            return None
+        url = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        read = self._urls.get(url, _UNSEEN)
+        if read is _UNSEEN:  # what follows from the URL alone is worked out once per URL
+            route = url_route(*url, self._labels)
+            read = None if route is None else (*route, cache.url_digest(*url))
+            if len(self._urls) >= _MAX_URLS:
+                self._urls.clear()
+            self._urls[url] = read
+        secure = None if read is None else served_as_it_is(environ)
+        return None if read is None or secure is None else (*read, secure)
 
 
 def anonymous_get(environ: dict[str, Any]) -> bool:
@@ -205,9 +221,7 @@ class CacheHitApp:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._routes: dict[str, str] = {}  # path shape -> metrics route label
-        # (path, query) -> (slug, route label, page digest), or None: not a read route here
-        self._urls: dict[tuple[str, str], tuple[str, str, str] | None] = {}
+        self._routes = ReadRoutes()
         self._headers = HeaderBook()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -235,20 +249,9 @@ class CacheHitApp:
                        content_type=content_type.decode(), body=body, state="HIT")
 
     def _candidate(self, environ: dict[str, Any]) -> tuple[str, str, str, bool] | None:
-        """(slug, route label, page digest, secure) of a request this layer may answer."""
-        if (not settings.MCP_INDEX_RESPONSE_CACHE or not settings.MCP_INDEX_FAST_CACHE_HITS
-                or not anonymous_get(environ)):
+        if not settings.MCP_INDEX_RESPONSE_CACHE or not settings.MCP_INDEX_FAST_CACHE_HITS:
             return None
-        url = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
-        read = self._urls.get(url, _UNSEEN)
-        if read is _UNSEEN:  # what follows from the URL alone is worked out once per URL
-            route = url_route(*url, self._routes)
-            read = None if route is None else (*route, cache.url_digest(*url))
-            if len(self._urls) >= _MAX_URLS:  # URLs come from clients: bound what is kept
-                self._urls.clear()
-            self._urls[url] = read
-        secure = None if read is None else served_as_it_is(environ)
-        return None if read is None or secure is None else (*read, secure)
+        return self._routes.of(environ)
 
     def _lookup(self, environ: dict[str, Any], slug: str, digest: str
                 ) -> tuple[Verdict | None, bytes | None, generations.Generation | None] | None:

@@ -39,7 +39,7 @@ from django.urls import Resolver404, resolve
 
 from curation.selectors import BUILTIN_SLUG, catalog_readable, catalog_resolve
 from ops import cache, generations
-from ops.fastpath import HeaderBook, StartResponse, WSGIApp, request_route, respond
+from ops.fastpath import HeaderBook, ReadRoutes, StartResponse, WSGIApp, respond
 from ops.ratelimit import PRECHARGED, Limiter, Rate, Verdict, client_ip, ip_bucket
 from registry.api.errors import Problem
 from registry.errors import RegistryError
@@ -103,15 +103,15 @@ class DirectReadApp:
         self.app = app
         self.reads = reads
         self._limiter = Limiter()
-        self._routes: dict[str, str] = {}
+        self._routes = ReadRoutes()
         self._headers = HeaderBook()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        candidate = request_route(environ, self._routes) if settings.MCP_INDEX_DIRECT_READS else None
+        candidate = self._routes.of(environ) if settings.MCP_INDEX_DIRECT_READS else None
         if candidate is None or environ.get("CONTENT_LENGTH") not in (None, "", "0"):
             return self.app(environ, start_response)
-        _, route, secure = candidate
+        _, route, digest, secure = candidate
         template = self._headers.template(route, secure)
         match = _match(environ["PATH_INFO"]) if template is not None else None
         if template is None or match is None:
@@ -120,7 +120,7 @@ class DirectReadApp:
         verdict = self._charge(environ)
         if verdict is not None and not verdict.allowed:
             return self.app(environ, start_response)  # Django answers the 429
-        answered = self._read(environ, read, dict(arguments))
+        answered = self._read(environ, read, dict(arguments), digest)
         if answered is None:
             return self.app(environ, self._headers.learning(start_response, route, secure))
         etag, body, state = answered
@@ -142,7 +142,7 @@ class DirectReadApp:
                 environ[PRECHARGED] = verdict
         return verdict
 
-    def _read(self, environ: dict[str, Any], read: _Read, kwargs: dict[str, str]
+    def _read(self, environ: dict[str, Any], read: _Read, kwargs: dict[str, str], digest: str
               ) -> tuple[str, bytes, str] | None:
         """(ETag, body, X-Cache) of the page, stored when the catalog's pages are; None for
         whatever Django should answer."""
@@ -173,7 +173,5 @@ class DirectReadApp:
         etag = cache.etag_of(body)
         if generation is None or not generation.public:
             return etag, body, "BYPASS"
-        cache.store(cache.body_key(slug, generation.token, cache.url_digest(
-            environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))),
-            etag, "application/json", body)
+        cache.store(cache.body_key(slug, generation.token, digest), etag, "application/json", body)
         return etag, body, "MISS"
